@@ -1,0 +1,4 @@
+"""The agent operator: reconciles `Agent` resources into plain Kubernetes objects with Kopf.
+
+Layers import one way (checked by import-linter): `handlers > kube/status > builders > spec`.
+"""
