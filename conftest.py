@@ -1,0 +1,4 @@
+"""Pytest plugins shared by the whole suite: each line is one fixture module."""
+
+pytest_plugins: list[str] = [
+]
