@@ -1,0 +1,149 @@
+"""The `agent-runtime` command: serve an agent, run the fake model, or check a config file.
+
+    agent-runtime serve [--config PATH] [--host H] [--port P] [--workers N]
+                        [--graceful-timeout S] [--log-level L]
+    agent-runtime mock-llm [--host H] [--port P] [--latency-ms N] [--script FILE]
+    agent-runtime check-config PATH
+
+`serve` reads its config from `--config`, else `$AGENT_RUNTIME_CONFIG`, else the file the
+operator mounts. `check-config` prints a summary of a rendered config (as found in an Agent's
+ConfigMap) and exits 1 when it is not valid; secrets are named by where they live, never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from agent_runtime.config import RUNTIME_PORT, RuntimeConfig, SecretSource, load_config
+
+#: The default port of the fake model: next to the runtime's.
+MOCK_LLM_PORT = 8081
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, one subcommand per job."""
+    from agent_runtime.server import DEFAULT_GRACEFUL_TIMEOUT, config_path_from_environment
+
+    parser = argparse.ArgumentParser(
+        prog="agent-runtime", description="Serve one Mistral tool-calling agent over HTTP."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="Serve the agent described by a config file.")
+    serve.add_argument(
+        "--config",
+        default=config_path_from_environment(),
+        help="The rendered config (default: $AGENT_RUNTIME_CONFIG or the mounted ConfigMap).",
+    )
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=RUNTIME_PORT)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=DEFAULT_GRACEFUL_TIMEOUT,
+        help="Seconds in-flight requests may take to finish after SIGTERM.",
+    )
+    serve.add_argument("--log-level", default="INFO")
+
+    mock = commands.add_parser("mock-llm", help="Run the fake Mistral-compatible model.")
+    mock.add_argument("--host", default="127.0.0.1")
+    mock.add_argument("--port", type=int, default=MOCK_LLM_PORT)
+    mock.add_argument("--latency-ms", type=int, default=0)
+    mock.add_argument("--script", default=None, help="A file of scripted answers.")
+
+    check = commands.add_parser("check-config", help="Validate a config file, print a summary.")
+    check.add_argument("path")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand; the return value is the process's exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from agent_runtime.server import ServeOptions, serve
+
+        return serve(
+            ServeOptions(
+                config_path=args.config,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                graceful_timeout=args.graceful_timeout,
+                log_level=args.log_level.upper(),
+            )
+        )
+    if args.command == "mock-llm":
+        return run_mock_llm(args.host, args.port, args.latency_ms, args.script)
+    return check_config(args.path, sys.stdout, sys.stderr)
+
+
+def run_mock_llm(host: str, port: int, latency_ms: int, script: str | None) -> int:
+    """Serve the fake model until SIGTERM or SIGINT."""
+    from agent_runtime.mockllm import MockLLM, serve
+
+    mock = MockLLM(latency_seconds=latency_ms / 1000)
+    if script is not None:
+        mock.load_script(script)
+    asyncio.run(serve(host, port, mock))
+    return 0
+
+
+def check_config(path: str, out: TextIO, err: TextIO) -> int:
+    """Print a summary of a valid config (exit 0) or why it is not valid (exit 1)."""
+    try:
+        config = load_config(path)
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}", file=err)
+        return 1
+    except ValidationError as exc:
+        print(f"Invalid config {path}:", file=err)
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+            print(f"  {where}: {error['msg']}", file=err)
+        return 1
+    except ValueError as exc:
+        print(f"Invalid config {path}: {exc}", file=err)
+        return 1
+    print(summarize(config), file=out)
+    return 0
+
+
+def summarize(config: RuntimeConfig) -> str:
+    """A human summary of a config: what the agent is, calls, and where its secrets live."""
+
+    def where(source: SecretSource | None) -> str:
+        return source.describe() if source is not None else "none"
+
+    lines = [
+        f"Agent {config.agent.namespace}/{config.agent.name} (config version {config.version})",
+        f"  model: {config.model.name} at {config.model.endpoint or 'https://api.mistral.ai'}"
+        f" (api key: {where(config.model.api_key)})",
+        f"  tools: {len(config.tools)}",
+    ]
+    for tool in config.tools:
+        if tool.http is not None:
+            target = f"http {tool.http.method} {tool.http.url}"
+        elif tool.mcp is not None:
+            target = f"mcp {tool.mcp.url}"
+        else:
+            assert tool.agent is not None
+            target = f"agent {tool.agent.agent_name} at {tool.agent.url}"
+        lines.append(f"    - {tool.name}: {target}")
+    limits = config.limits
+    token = config.auth.bearer_token
+    lines += [
+        f"  limits: {limits.max_turns} turns, {limits.max_tool_calls} tool calls,"
+        f" {limits.request_timeout_seconds:g} s, {limits.max_request_bytes} bytes",
+        f"  structured output: {config.response_format.name if config.response_format else 'no'}",
+        f"  egress: {', '.join(config.egress.allow_hosts) or 'any host'}",
+        f"  auth: {'bearer token from ' + where(token) if token is not None else 'none'}",
+        f"  traces: {config.observability.otlp_endpoint or 'off'}",
+    ]
+    return "\n".join(lines)

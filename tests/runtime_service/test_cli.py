@@ -1,0 +1,97 @@
+"""The `agent-runtime` command line: check-config, and the help of every subcommand."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent_runtime.cli import build_parser, check_config, main
+from agent_runtime.config import RuntimeConfig
+
+CONFIG = {
+    "agent": {"name": "weather", "namespace": "demo"},
+    "model": {
+        "name": "mistral-small-latest",
+        "endpoint": "http://127.0.0.1:9/",
+        "apiKey": {"file": "/var/run/agent-runtime/secrets/mistral/apiKey"},
+    },
+    "tools": [
+        {"name": "get_weather", "http": {"url": "http://weather.test/v1", "method": "GET"}},
+        {"name": "billing", "agent": {"url": "http://billing.demo.svc", "agentName": "billing"}},
+    ],
+    "auth": {"bearerToken": {"env": "API_TOKEN"}},
+}
+
+
+def write(tmp_path: Path, content: object) -> Path:
+    path = tmp_path / "agent.json"
+    path.write_text(json.dumps(content))
+    return path
+
+
+def test_check_config_summarizes_a_valid_config(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert check_config(str(write(tmp_path, CONFIG)), out, err) == 0
+    summary = out.getvalue()
+    assert "Agent demo/weather" in summary
+    assert "get_weather: http GET http://weather.test/v1" in summary
+    assert "billing: agent billing at http://billing.demo.svc" in summary
+    assert "bearer token from env API_TOKEN" in summary
+    assert err.getvalue() == ""
+
+
+def test_check_config_names_the_invalid_field(tmp_path: Path) -> None:
+    broken = {**CONFIG, "limits": {"maxTurns": 0}}
+    out, err = io.StringIO(), io.StringIO()
+    assert check_config(str(write(tmp_path, broken)), out, err) == 1
+    assert "limits.maxTurns" in err.getvalue()
+
+
+def test_check_config_refuses_unknown_keys(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert check_config(str(write(tmp_path, {**CONFIG, "replicas": 2})), out, err) == 1
+    assert "replicas" in err.getvalue()
+
+
+def test_check_config_reports_a_missing_file(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert check_config(str(tmp_path / "nope.json"), out, err) == 1
+    assert "Cannot read" in err.getvalue()
+
+
+def test_check_config_accepts_the_directory_of_a_mounted_config_map(tmp_path: Path) -> None:
+    write(tmp_path, CONFIG)
+    assert main(["check-config", str(tmp_path)]) == 0
+
+
+def test_check_config_accepts_what_the_config_model_renders(tmp_path: Path) -> None:
+    rendered = RuntimeConfig.model_validate(CONFIG).to_json()
+    path = tmp_path / "agent.json"
+    path.write_text(rendered)
+    assert main(["check-config", str(path)]) == 0
+
+
+def test_serve_defaults_to_the_environment_config_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENT_RUNTIME_CONFIG", "/tmp/elsewhere.json")
+    args = build_parser().parse_args(["serve"])
+    assert (args.config, args.host, args.port, args.graceful_timeout) == (
+        "/tmp/elsewhere.json",
+        "0.0.0.0",
+        8080,
+        25.0,
+    )
+
+
+def test_python_dash_m_runs_the_same_command(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "agent_runtime", "check-config", str(write(tmp_path, CONFIG))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Agent demo/weather" in done.stdout
