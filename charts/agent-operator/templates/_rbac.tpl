@@ -1,0 +1,66 @@
+{{/*
+Every permission the operator holds is declared in this file, and nowhere else.
+Grouped by purpose: "Framework" is what Kopf itself needs to serve the Agent resource,
+"Application" is what the operator's handlers do. No wildcards; Secrets are only read.
+*/}}
+
+{{/*
+Rules that only make sense cluster-wide (watch.namespaces empty): cluster-scoped resources.
+*/}}
+{{- define "agent-operator.rbac.clusterRules" -}}
+# Framework: Kopf's resource observer, so an Agent CRD installed or upgraded after the operator
+# started is noticed without a restart (without it, Kopf only scans discovery at start-up).
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["list", "watch"]
+{{- end }}
+
+{{/*
+Rules granted in every served namespace: through a ClusterRole when watching all namespaces,
+through a Role in each listed namespace otherwise. Namespaces themselves are never listed:
+the chart passes exact names (`-n NAME`), so Kopf needs no namespace observation.
+*/}}
+{{- define "agent-operator.rbac.namespacedRules" -}}
+# Framework: Kopf lists and watches the Agents it serves.
+- apiGroups: ["agent-operator.io"]
+  resources: ["agents"]
+  verbs: ["list", "watch"]
+# Framework: Kopf patches Agents for its finalizer and its progress annotations.
+- apiGroups: ["agent-operator.io"]
+  resources: ["agents"]
+  verbs: ["patch"]
+# Framework: Kopf posts Kubernetes events about handlers onto the Agents.
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create"]
+# Application: the operator writes each Agent's status (conditions, replicas, endpoint).
+- apiGroups: ["agent-operator.io"]
+  resources: ["agents/status"]
+  verbs: ["patch"]
+# Application: the children of each Agent, written with server-side apply (patch; create for an
+# object that does not exist yet), read back, and deleted when the spec no longer asks for them.
+- apiGroups: [""]
+  resources: ["configmaps", "services", "serviceaccounts"]
+  verbs: ["get", "create", "patch", "delete"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "create", "patch", "delete"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["get", "create", "patch", "delete"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "create", "patch", "delete"]
+- apiGroups: ["autoscaling"]
+  resources: ["horizontalpodautoscalers"]
+  verbs: ["get", "create", "patch", "delete"]
+# Application: the operator follows its Deployments' rollout to report readiness and replicas.
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["list", "watch"]
+# Application: the operator checks that the Secrets and keys an Agent references exist.
+# Read-only: it never writes Secrets and never copies their values.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+{{- end }}
