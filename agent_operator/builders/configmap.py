@@ -1,0 +1,150 @@
+"""The ConfigMap holding an Agent's rendered runtime configuration.
+
+The spec is translated into the runtime's `RuntimeConfig` (the contract in
+`agent_runtime.config`): secrets become the paths of mounted files, Agent tools become the URL
+of the other Agent's Service. The JSON text is stored under `agent.json`; its sha256 goes on the
+pod template, so any change of the config rolls the pods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from agent_operator.builders.meta import AgentMeta, Manifest, object_meta
+from agent_operator.builders.names import agent_service_url
+from agent_operator.builders.secrets import secret_source
+from agent_operator.spec import (
+    AgentSpec,
+    AgentToolSpec,
+    HeaderSpec,
+    HttpToolSpec,
+    McpToolSpec,
+    ModelSpec,
+    ResponseFormatSpec,
+    RetrySpec,
+    ToolSpec,
+)
+from agent_runtime import config as runtime
+from agent_runtime.config import CONFIG_FILE_NAME
+
+
+def build_configmap(meta: AgentMeta, spec: AgentSpec) -> Manifest:
+    """The ConfigMap with the rendered config of the Agent."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": object_meta(meta, "ConfigMap"),
+        "data": {CONFIG_FILE_NAME: render_config(meta, spec)},
+    }
+
+
+def render_config(meta: AgentMeta, spec: AgentSpec) -> str:
+    """The runtime config of the Agent as canonical JSON text."""
+    return runtime_config(meta, spec).to_json()
+
+
+def config_hash(meta: AgentMeta, spec: AgentSpec) -> str:
+    """The sha256 of the rendered config: it changes exactly when the config does."""
+    return hashlib.sha256(render_config(meta, spec).encode("utf-8")).hexdigest()
+
+
+def runtime_config(meta: AgentMeta, spec: AgentSpec) -> runtime.RuntimeConfig:
+    """Translate the Agent's spec into the config its runtime loads."""
+    return runtime.RuntimeConfig(
+        agent=runtime.AgentIdentity(name=meta.name, namespace=meta.namespace),
+        model=_model(spec.model),
+        instructions=spec.instructions,
+        tools=tuple(_tool(tool, meta.namespace) for tool in spec.tools),
+        response_format=_response_format(spec.response_format),
+        limits=runtime.Limits(**spec.limits.model_dump()),
+        egress=runtime.Egress(allow_hosts=spec.egress.allow_hosts),
+        observability=runtime.Observability(
+            otlp_endpoint=spec.observability.otlp_endpoint,
+            log_content=spec.observability.log_content,
+            service_name=spec.observability.service_name or meta.name,
+        ),
+        auth=runtime.Auth(
+            bearer_token=secret_source(spec.auth.bearer_token_secret_ref)
+            if spec.auth is not None and spec.auth.bearer_token_secret_ref is not None
+            else None
+        ),
+    )
+
+
+def _model(model: ModelSpec) -> runtime.ModelConfig:
+    return runtime.ModelConfig(
+        name=model.name,
+        endpoint=model.endpoint,
+        api_key=secret_source(model.api_key_secret_ref) if model.api_key_secret_ref else None,
+        temperature=model.temperature,
+        top_p=model.top_p,
+        max_tokens=model.max_tokens,
+        timeout_seconds=model.timeout_seconds,
+        retry=_retry(model.retry),
+    )
+
+
+def _retry(retry: RetrySpec) -> runtime.RetryPolicy:
+    return runtime.RetryPolicy(**retry.model_dump())
+
+
+def _tool(tool: ToolSpec, namespace: str) -> runtime.Tool:
+    parameters = {} if tool.parameters is None else {"parameters": tool.parameters}
+    return runtime.Tool(
+        name=tool.name,
+        description=tool.description,
+        output_schema=tool.output_schema,
+        http=_http(tool.http) if tool.http else None,
+        mcp=_mcp(tool.mcp) if tool.mcp else None,
+        agent=_agent(tool.agent, namespace) if tool.agent else None,
+        **parameters,
+    )
+
+
+def _http(http: HttpToolSpec) -> runtime.HttpTool:
+    return runtime.HttpTool(
+        url=http.url,
+        method=http.method,
+        headers=_headers(http.headers),
+        timeout_seconds=http.timeout_seconds,
+        retry=_retry(http.retry),
+    )
+
+
+def _mcp(mcp: McpToolSpec) -> runtime.McpTool:
+    return runtime.McpTool(
+        url=mcp.url,
+        include=mcp.include,
+        headers=_headers(mcp.headers),
+        timeout_seconds=mcp.timeout_seconds,
+        refresh_seconds=mcp.refresh_seconds,
+    )
+
+
+def _agent(agent: AgentToolSpec, namespace: str) -> runtime.AgentTool:
+    return runtime.AgentTool(
+        url=agent_service_url(agent.name, agent.namespace or namespace),
+        agent_name=agent.name,
+        timeout_seconds=agent.timeout_seconds,
+        retry=_retry(agent.retry),
+    )
+
+
+def _headers(headers: tuple[HeaderSpec, ...]) -> tuple[runtime.Header, ...]:
+    return tuple(
+        runtime.Header(
+            name=header.name,
+            value=header.value,
+            value_from=secret_source(header.value_from.secret_key_ref)
+            if header.value_from
+            else None,
+        )
+        for header in headers
+    )
+
+
+def _response_format(response_format: ResponseFormatSpec | None) -> runtime.ResponseFormat | None:
+    if response_format is None:
+        return None
+    schema = response_format.json_schema
+    return runtime.ResponseFormat(name=schema.name, schema_=schema.schema_, strict=schema.strict)

@@ -1,0 +1,182 @@
+"""The Agent CustomResourceDefinition, generated from the pydantic models in `spec`.
+
+The API server accepts only structural schemas: every node typed, no `$ref`, no `anyOf` of
+types, no `additionalProperties: false`. Pydantic's JSON Schema has all of these, so this
+module rewrites it: references are inlined, `X | None` becomes an optional `X`, `exclusiveMinimum`
+takes its OpenAPI v3.0 form, and titles go. The CEL rules published by the models stay where
+they are, under `x-kubernetes-validations`.
+
+`python -m agent_operator.crd > crds/agent.yaml` (or `make crd`) writes the committed CRD; a
+test fails when that file and this generator disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from agent_operator.spec import GROUP, KIND, PLURAL, VERSION, AgentSpec, AgentStatus
+
+#: The first lines of the generated file, so nobody edits it by hand.
+HEADER = (
+    "# The Agent CustomResourceDefinition. Generated from agent_operator/spec.py by `make crd`;\n"
+    "# do not edit by hand.\n"
+)
+
+#: Keywords of pydantic's JSON Schema that a structural schema has no use for.
+_DROPPED_KEYWORDS = frozenset({"title"})
+#: The order keywords are written in, for a CRD that reads top-down; the rest follow sorted.
+_KEYWORD_ORDER = ("type", "description", "default", "required", "properties", "items")
+
+Schema = dict[str, Any]
+
+
+def openapi_schema(model: type[BaseModel]) -> Schema:
+    """The structural OpenAPI v3 schema of `model`, every reference inlined."""
+    raw = model.model_json_schema(by_alias=True)
+    definitions = raw.pop("$defs", {})
+    return _structural(raw, definitions)
+
+
+def _structural(node: Schema, definitions: dict[str, Schema]) -> Schema:
+    node = _inline(node, definitions)
+    result: Schema = {}
+    for keyword, value in node.items():
+        if keyword in _DROPPED_KEYWORDS or _is_empty_default(keyword, value):
+            continue
+        if keyword == "additionalProperties" and isinstance(value, bool):
+            continue  # `false` is pydantic's extra="forbid"; the API server prunes instead
+        if keyword in ("exclusiveMinimum", "exclusiveMaximum"):
+            result[keyword.replace("exclusive", "").lower()] = value
+            result[keyword] = True
+        elif keyword == "properties":
+            result[keyword] = {k: _structural(v, definitions) for k, v in value.items()}
+        elif keyword in ("items", "additionalProperties"):
+            result[keyword] = _structural(value, definitions)
+        else:
+            result[keyword] = value
+    return _ordered(result)
+
+
+def _ordered(node: Schema) -> Schema:
+    def rank(keyword: str) -> tuple[int, str]:
+        if keyword in _KEYWORD_ORDER:
+            return _KEYWORD_ORDER.index(keyword), ""
+        return len(_KEYWORD_ORDER), keyword
+
+    return {keyword: node[keyword] for keyword in sorted(node, key=rank)}
+
+
+def _inline(node: Schema, definitions: dict[str, Schema]) -> Schema:
+    """Replace a `$ref` by its definition and `anyOf: [X, null]` by X, siblings winning."""
+    if "$ref" in node:
+        target = definitions[node["$ref"].rsplit("/", 1)[-1]]
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        return _inline({**target, **siblings}, definitions)
+    if "anyOf" in node:
+        members = [m for m in node["anyOf"] if m != {"type": "null"}]
+        if len(members) != 1:
+            raise ValueError(f"a structural schema cannot express anyOf {node['anyOf']}")
+        siblings = {k: v for k, v in node.items() if k != "anyOf"}
+        return _inline({**members[0], **siblings}, definitions)
+    return node
+
+
+def _is_empty_default(keyword: str, value: object) -> bool:
+    return keyword == "default" and (value is None or value == [])
+
+
+def _printer_columns() -> list[Schema]:
+    return [
+        {"name": "Model", "type": "string", "jsonPath": ".spec.model.name"},
+        {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
+        {
+            "name": "Ready",
+            "type": "string",
+            "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+        },
+        {
+            "name": "Reason",
+            "type": "string",
+            "jsonPath": '.status.conditions[?(@.type=="Ready")].reason',
+            "priority": 1,
+        },
+        {"name": "Endpoint", "type": "string", "jsonPath": ".status.endpoint", "priority": 1},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    ]
+
+
+def _root_schema() -> Schema:
+    return {
+        "type": "object",
+        "description": "An agent: a Mistral model with instructions and tools, served over HTTP.",
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string", "description": "The versioned schema of the object."},
+            "kind": {"type": "string", "description": "The REST resource of the object."},
+            "metadata": {"type": "object"},
+            "spec": openapi_schema(AgentSpec),
+            "status": openapi_schema(AgentStatus),
+        },
+    }
+
+
+def build_crd() -> Schema:
+    """The CustomResourceDefinition object of `Agent`."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {
+            "name": f"{PLURAL}.{GROUP}",
+            "labels": {
+                "app.kubernetes.io/name": "agent-operator",
+                "app.kubernetes.io/part-of": "agent-operator",
+            },
+        },
+        "spec": {
+            "group": GROUP,
+            "scope": "Namespaced",
+            "names": {
+                "kind": KIND,
+                "listKind": f"{KIND}List",
+                "plural": PLURAL,
+                "singular": KIND.lower(),
+                "shortNames": ["ag"],
+                "categories": ["all"],
+            },
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": _root_schema()},
+                    "subresources": {
+                        "status": {},
+                        "scale": {
+                            "specReplicasPath": ".spec.replicas",
+                            "statusReplicasPath": ".status.replicas",
+                            "labelSelectorPath": ".status.selector",
+                        },
+                    },
+                    "additionalPrinterColumns": _printer_columns(),
+                }
+            ],
+        },
+    }
+
+
+def crd_yaml() -> str:
+    """The CRD as the YAML text committed in `crds/agent.yaml`."""
+    body = yaml.safe_dump(build_crd(), sort_keys=False, width=100, allow_unicode=True)
+    return HEADER + body
+
+
+def main() -> None:
+    """Print the CRD on standard output."""
+    print(crd_yaml(), end="")
+
+
+if __name__ == "__main__":
+    main()
