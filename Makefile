@@ -27,5 +27,9 @@ lint: setup
 unit: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The Agent CRD, regenerated from the pydantic models in agent_operator/spec.py.
+crd: setup
+	$(PY) -m agent_operator.crd > crds/agent.yaml
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
