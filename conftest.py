@@ -1,4 +1,5 @@
 """Pytest plugins shared by the whole suite: each line is one fixture module."""
 
 pytest_plugins: list[str] = [
+    "tests.emulator.fixtures",
 ]

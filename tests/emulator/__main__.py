@@ -1,0 +1,67 @@
+"""`python -m tests.emulator --port N`: run the emulator standalone (for benchmarks, by hand).
+
+Prints the URL when listening; writes a kubeconfig with `--kubeconfig-out`; installs CRDs and
+other manifests given with `--crd`; runs the stand-in Deployment controller with
+`--deployment-controller`. Stops on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import yaml
+
+from .emulator import Emulator
+from .server import bind_socket, kubeconfig_document, serve
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
+    parser.add_argument("--crd", action="append", default=[], help="YAML file to install")
+    parser.add_argument(
+        "--deployment-controller",
+        action="store_true",
+        help="write Deployment status like the real controller",
+    )
+    parser.add_argument(
+        "--deployment-delay",
+        type=float,
+        default=0.05,
+        help="seconds before the Deployment controller writes status",
+    )
+    parser.add_argument("--kubeconfig-out", type=Path, help="write a kubeconfig here")
+    return parser.parse_args(argv)
+
+
+async def run(args: argparse.Namespace) -> None:
+    emulator = Emulator()
+    for path in args.crd:
+        emulator.install_file(path)
+    sock = bind_socket(port=args.port)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    if args.kubeconfig_out is not None:
+        args.kubeconfig_out.write_text(yaml.safe_dump(kubeconfig_document(url)))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if args.deployment_controller:
+        emulator.deployments.enable(args.deployment_delay)
+    task = asyncio.create_task(serve(emulator, sock, stop))
+    await asyncio.sleep(0.05)
+    print(f"Serving the Kubernetes emulator at {url}", flush=True)
+    await task
+
+
+def main(argv: list[str] | None = None) -> int:
+    asyncio.run(run(parse_args(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Fault injection: make matching requests fail with a chosen status, a set number of times.
+
+Reliability tests use it to prove the operator retries on 500/503, backs off on 429 with
+`Retry-After`, and re-reads on 409. A fault matches on the recorded request's fields (verb,
+resource, namespace, name, ...) or on any predicate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ApiError
+from .recorder import RecordedRequest
+
+Predicate = Callable[[RecordedRequest], bool]
+
+
+@dataclasses.dataclass
+class Fault:
+    """One armed failure; `times=None` means until removed."""
+
+    match: Predicate
+    status: int
+    times: int | None
+    retry_after: float | None
+    message: str
+    hits: int = 0
+
+    def exhausted(self) -> bool:
+        return self.times is not None and self.hits >= self.times
+
+    def error(self) -> ApiError:
+        headers = {}
+        if self.retry_after is not None:
+            headers["Retry-After"] = str(max(0, round(self.retry_after)))
+        details = {"retryAfterSeconds": round(self.retry_after)} if self.retry_after else None
+        return ApiError(self.status, self.message, details=details, headers=headers)
+
+
+def _criteria_predicate(criteria: dict[str, Any]) -> Predicate:
+    def matches(entry: RecordedRequest) -> bool:
+        return all(getattr(entry, field) == value for field, value in criteria.items())
+
+    return matches
+
+
+class Faults:
+    """The armed faults, consulted before every request is served."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        match: Predicate | dict[str, Any] | None = None,
+        *,
+        status: int = 500,
+        times: int | None = 1,
+        retry_after: float | None = None,
+        message: str = "injected fault",
+        **criteria: Any,
+    ) -> Fault:
+        """Arm a fault: `faults.add(verb="patch", resource="deployments", status=409, times=2)`."""
+        if match is None:
+            predicate = _criteria_predicate(criteria)
+        elif isinstance(match, dict):
+            predicate = _criteria_predicate({**match, **criteria})
+        else:
+            predicate = match
+        fault = Fault(predicate, status, times, retry_after, message)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def check(self, entry: RecordedRequest) -> ApiError | None:
+        with self._lock:
+            for fault in self._faults:
+                if not fault.exhausted() and fault.match(entry):
+                    fault.hits += 1
+                    return fault.error()
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
