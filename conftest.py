@@ -2,4 +2,5 @@
 
 pytest_plugins: list[str] = [
     "tests.emulator.fixtures",
+    "tests.runtime_engine.fixtures",
 ]

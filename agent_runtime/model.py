@@ -1,0 +1,427 @@
+"""The model client: Mistral's official SDK, configured from the agent's `model` section.
+
+It owns one `Mistral` client (v2 API) pointed at `model.endpoint`, with an explicit
+per-call timeout and the SDK's own `RetryConfig` (429 and 5xx retried, `Retry-After`
+honoured by the SDK). Three things the SDK does not do are added around its HTTP client:
+the retry policy's `attempts` is enforced exactly, every retry is counted in
+`agent_retries_total{target="model"}`, and a connection dropped mid-response is treated as
+the network error it is (so it is retried too). The API key is a callable that reads the
+mounted secret on every request, so a rotated key is used without a restart.
+
+Responses come back as plain Mistral-shaped dicts, so the loop never touches SDK types.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import time
+from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx2
+from mistralai.client import Mistral
+from mistralai.client.errors import MistralError, NoResponseError
+from mistralai.client.utils import BackoffStrategy, RetryConfig
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Status, StatusCode
+
+from agent_runtime.config import ModelConfig, SecretUnavailableError
+from agent_runtime.egress import EgressDeniedError, EgressPolicy
+from agent_runtime.telemetry import GEN_AI_SYSTEM, Metrics
+
+#: The longest error body quoted in a model error: enough to explain, never a flood.
+ERROR_BODY_CHARS = 300
+
+#: What went wrong with a model call; decides the HTTP status the service answers.
+ModelErrorKind = Literal["timeout", "http", "connection", "malformed", "unavailable", "denied"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts; summed over all model calls of a request by the loop."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.total_tokens + other.total_tokens,
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    """One model answer: the assistant message (Mistral shape), why it ended, its usage."""
+
+    message: dict[str, Any]
+    finish_reason: str
+    usage: Usage
+    model: str
+    id: str = ""
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]:
+        return list(self.message.get("tool_calls") or [])
+
+
+class ModelError(Exception):
+    """A model call that failed for good (after retries); never carries the API key."""
+
+    def __init__(self, kind: ModelErrorKind, message: str, *, status: int | None = None) -> None:
+        super().__init__(kind, message)
+        self.kind: ModelErrorKind = kind
+        self.message = message
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class _RetriesExhaustedError(Exception):
+    """Raised inside the SDK's retry loop to stop it once `attempts` have been made."""
+
+
+@dataclass
+class _CallState:
+    """Attempts of one model call, shared between the SDK's retry loop and our client."""
+
+    limit: int
+    attempts: int = 0
+    last_problem: str = ""
+    last_kind: ModelErrorKind = "http"
+    last_status: int | None = None
+
+
+_CALL: contextvars.ContextVar[_CallState | None] = contextvars.ContextVar(
+    "agent_runtime_model_call", default=None
+)
+
+
+class _CountingClient(httpx2.AsyncClient):
+    """The SDK's HTTP client: caps attempts, counts retries, makes dropped connections retryable."""
+
+    def __init__(self, *, on_retry: Callable[[], None]) -> None:
+        super().__init__(follow_redirects=True)
+        self._on_retry = on_retry
+
+    async def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        state = _CALL.get()
+        if state is not None:
+            if state.attempts >= state.limit:
+                raise _RetriesExhaustedError
+            state.attempts += 1
+            if state.attempts > 1:
+                self._on_retry()
+        try:
+            response = await super().send(request, **kwargs)
+        except httpx2.TimeoutException:
+            _note(state, "timeout", "timed out", None)
+            raise
+        except httpx2.RemoteProtocolError as exc:
+            _note(state, "connection", "dropped the connection", None)
+            raise httpx2.ReadError(str(exc), request=request) from exc
+        except httpx2.TransportError as exc:
+            _note(state, "connection", f"could not be reached ({type(exc).__name__})", None)
+            raise
+        if response.status_code >= 400:
+            _note(state, "http", f"answered HTTP {response.status_code}", response.status_code)
+        return response
+
+
+def _note(state: _CallState | None, kind: ModelErrorKind, problem: str, status: int | None) -> None:
+    if state is not None:
+        state.last_kind, state.last_problem, state.last_status = kind, problem, status
+
+
+def _text(content: Any) -> str:
+    """Message content as text: a string, or the text chunks of a chunk list joined."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for chunk in content:
+        text = chunk.get("text") if isinstance(chunk, Mapping) else getattr(chunk, "text", None)
+        if isinstance(text, str):
+            parts.append(text)
+    return "".join(parts)
+
+
+def _arguments(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _tool_call(call: Any) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.function.name, "arguments": _arguments(call.function.arguments)},
+    }
+
+
+def _usage(info: Any) -> Usage:
+    if info is None:
+        return Usage()
+    prompt = int(info.prompt_tokens or 0)
+    completion = int(info.completion_tokens or 0)
+    return Usage(prompt, completion, int(info.total_tokens or prompt + completion))
+
+
+class ModelClient:
+    """Chat completions against the configured Mistral model, with retries and telemetry."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        egress: EgressPolicy,
+        metrics: Metrics,
+        tracer: trace.Tracer,
+        log_content: bool = False,
+    ) -> None:
+        self.config = config
+        self._egress = egress
+        self._metrics = metrics
+        self._tracer = tracer
+        self._log_content = log_content
+        self._http = _CountingClient(on_retry=lambda: metrics.retries.labels(target="model").inc())
+        policy = config.retry
+        backoff = BackoffStrategy(
+            initial_interval=int(policy.initial_backoff_seconds * 1000),
+            max_interval=int(policy.max_backoff_seconds * 1000),
+            exponent=2.0,
+            # `attempts` is the real bound (enforced by _CountingClient); this is a backstop.
+            max_elapsed_time=int(
+                (config.timeout_seconds + policy.max_backoff_seconds) * policy.attempts * 1000
+            ),
+            jitter_ms=int(policy.initial_backoff_seconds * 1000),
+        )
+        source = config.api_key
+        self._sdk = Mistral(
+            api_key=(lambda: source.read()) if source is not None else None,
+            server_url=config.endpoint,
+            async_client=self._http,
+            retry_config=RetryConfig("backoff", backoff, retry_connection_errors=True),
+            timeout_ms=int(config.timeout_seconds * 1000),
+        )
+
+    @property
+    def url(self) -> str:
+        return self.config.endpoint or "https://api.mistral.ai"
+
+    def readiness(self) -> list[str]:
+        try:
+            self._egress.check(self.url)
+        except EgressDeniedError as exc:
+            return [f"model {self.config.name}: {exc}"]
+        return []
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _params(self, messages: list[dict[str, Any]], extra: Mapping[str, Any]) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": self.config.name, "messages": messages}
+        params.update({k: v for k, v in extra.items() if v is not None})
+        return params
+
+    def _start_span(self, parent: Context | None, params: Mapping[str, Any]) -> trace.Span:
+        span = self._tracer.start_span(f"chat {self.config.name}", context=parent)
+        span.set_attribute("gen_ai.operation.name", "chat")
+        span.set_attribute("gen_ai.system", GEN_AI_SYSTEM)
+        span.set_attribute("gen_ai.request.model", self.config.name)
+        for key in ("temperature", "top_p", "max_tokens"):
+            if params.get(key) is not None:
+                span.set_attribute(f"gen_ai.request.{key}", params[key])
+        if self._log_content:
+            span.set_attribute("gen_ai.input.messages", json.dumps(params["messages"]))
+        return span
+
+    def _finish_span(self, span: trace.Span, reply: ModelReply) -> None:
+        span.set_attribute("gen_ai.response.model", reply.model)
+        span.set_attribute("gen_ai.response.id", reply.id)
+        span.set_attribute("gen_ai.response.finish_reasons", [reply.finish_reason])
+        span.set_attribute("gen_ai.usage.input_tokens", reply.usage.prompt_tokens)
+        span.set_attribute("gen_ai.usage.output_tokens", reply.usage.completion_tokens)
+        if self._log_content:
+            span.set_attribute("gen_ai.output.messages", json.dumps([reply.message]))
+
+    def _record(self, started: float, outcome: str, usage: Usage | None) -> None:
+        model = self.config.name
+        self._metrics.model_calls.labels(model=model, outcome=outcome).inc()
+        self._metrics.model_call_duration.labels(model=model).observe(time.perf_counter() - started)
+        if usage is not None:
+            self._metrics.tokens.labels(direction="input").inc(usage.prompt_tokens)
+            self._metrics.tokens.labels(direction="output").inc(usage.completion_tokens)
+
+    def _error(self, exc: BaseException, state: _CallState) -> ModelError:
+        """Translate whatever the SDK raised into a `ModelError` with a human reason."""
+        name = self.config.name
+        tries = f"after {state.attempts} attempt{'s' if state.attempts != 1 else ''}"
+        if isinstance(exc, SecretUnavailableError):
+            return ModelError("unavailable", f"model {name}: API key unavailable: {exc}")
+        if isinstance(exc, _RetriesExhaustedError | httpx2.TransportError | NoResponseError):
+            problem = state.last_problem or "could not be reached"
+            if state.last_kind == "timeout":
+                problem = f"timed out after {self.config.timeout_seconds:g}s"
+            return ModelError(
+                state.last_kind, f"model {name} {problem} {tries}", status=state.last_status
+            )
+        if isinstance(exc, MistralError):
+            status = exc.status_code
+            if 200 <= status < 300:
+                return ModelError("malformed", f"model {name} sent a malformed response")
+            body = (exc.body or "")[:ERROR_BODY_CHARS]
+            return ModelError(
+                "http", f"model {name} answered HTTP {status} {tries}: {body}", status=status
+            )
+        if isinstance(exc, ValueError):  # pydantic validation of a body that is not a completion
+            return ModelError("malformed", f"model {name} sent a malformed response")
+        return ModelError("connection", f"model {name} failed: {type(exc).__name__}")
+
+    def _check_egress(self) -> None:
+        try:
+            self._egress.check(self.url)
+        except EgressDeniedError as exc:
+            raise ModelError("denied", f"model {self.config.name}: {exc}") from None
+
+    async def complete(
+        self,
+        messages: list[dict[str, Any]],
+        extra: Mapping[str, Any],
+        *,
+        parent: Context | None = None,
+    ) -> ModelReply:
+        """One non-streamed chat completion; raises `ModelError`."""
+        self._check_egress()
+        params = self._params(messages, extra)
+        span = self._start_span(parent, params)
+        state = _CallState(limit=self.config.retry.attempts)
+        token = _CALL.set(state)
+        started = time.perf_counter()
+        try:
+            response = await self._sdk.chat.complete_async(**params)
+            choice = response.choices[0]
+            if choice.message is None:
+                raise ValueError("a completion without a message")
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": _text(choice.message.content),
+                "tool_calls": [_tool_call(c) for c in choice.message.tool_calls or []] or None,
+            }
+            reply = ModelReply(
+                message=message,
+                finish_reason=str(choice.finish_reason),
+                usage=_usage(response.usage),
+                model=response.model or self.config.name,
+                id=response.id or "",
+            )
+        except Exception as exc:
+            error = self._error(exc, state)
+            self._record(started, error.kind, None)
+            span.set_attribute("error.type", error.kind)
+            span.set_status(Status(StatusCode.ERROR, str(error)))
+            span.end()
+            raise error from None
+        finally:
+            _CALL.reset(token)
+        self._record(started, "ok", reply.usage)
+        self._finish_span(span, reply)
+        span.end()
+        return reply
+
+    async def stream(
+        self,
+        messages: list[dict[str, Any]],
+        extra: Mapping[str, Any],
+        *,
+        parent: Context | None = None,
+    ) -> AsyncGenerator[str | ModelReply, None]:
+        """One streamed chat completion: content deltas as they come, then the whole reply.
+
+        Tool calls arriving in pieces are accumulated by index; the final `ModelReply` holds
+        the whole message, so the loop can continue whether the turn answered or called tools.
+        """
+        self._check_egress()
+        params = self._params(messages, extra)
+        span = self._start_span(parent, params)
+        state = _CallState(limit=self.config.retry.attempts)
+        started = time.perf_counter()
+        content: list[str] = []
+        calls: dict[int, dict[str, Any]] = {}
+        acc = _StreamAccumulator(model=self.config.name)
+        try:
+            token = _CALL.set(state)
+            try:
+                events = await self._sdk.chat.stream_async(**params)
+            finally:
+                _CALL.reset(token)
+            async with events:
+                async for event in events:
+                    delta_text = acc.add(event.data, content, calls)
+                    if delta_text:
+                        yield delta_text
+        except Exception as exc:
+            error = self._error(exc, state)
+            self._record(started, error.kind, None)
+            span.set_attribute("error.type", error.kind)
+            span.set_status(Status(StatusCode.ERROR, str(error)))
+            span.end()
+            raise error from None
+        reply = acc.reply(content, calls)
+        self._record(started, "ok", reply.usage)
+        self._finish_span(span, reply)
+        span.end()
+        yield reply
+
+
+@dataclass
+class _StreamAccumulator:
+    """What a stream said so far: finish reason, usage, model, id."""
+
+    model: str
+    id: str = ""
+    finish_reason: str = "stop"
+    usage: Usage = field(default_factory=Usage)
+
+    def add(self, chunk: Any, content: list[str], calls: dict[int, dict[str, Any]]) -> str:
+        self.id = chunk.id or self.id
+        self.model = chunk.model or self.model
+        if chunk.usage is not None:
+            self.usage = _usage(chunk.usage)
+        text = ""
+        for choice in chunk.choices:
+            delta = choice.delta
+            if isinstance(delta.content, str | list):
+                text += _text(delta.content)
+            for call in delta.tool_calls or []:
+                index = call.index if isinstance(call.index, int) else len(calls)
+                slot = calls.setdefault(
+                    index,
+                    {"id": "", "type": "function", "function": {"name": "", "arguments": ""}},
+                )
+                if call.id and call.id != "null":
+                    slot["id"] = call.id
+                slot["function"]["name"] += call.function.name or ""
+                slot["function"]["arguments"] += _arguments(call.function.arguments)
+            if choice.finish_reason is not None:
+                self.finish_reason = str(choice.finish_reason)
+        content.append(text)
+        return text
+
+    def reply(self, content: list[str], calls: dict[int, dict[str, Any]]) -> ModelReply:
+        tool_calls = [calls[i] for i in sorted(calls)] or None
+        message = {"role": "assistant", "content": "".join(content), "tool_calls": tool_calls}
+        return ModelReply(message, self.finish_reason, self.usage, self.model, self.id)
