@@ -31,5 +31,16 @@ unit: setup
 crd: setup
 	$(PY) -m agent_operator.crd > crds/agent.yaml
 
+# The chart's copy of the Agent CRD, refreshed from crds/agent.yaml (a chart test fails when
+# the two differ).
+.PHONY: chart-crd
+chart-crd:
+	cp crds/agent.yaml charts/agent-operator/files/agent.yaml
+
+# The kind end-to-end suite: needs Docker, kind, kubectl and helm; creates and deletes its own
+# cluster. Skipped with the reason when any of them is missing.
+e2e: setup
+	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

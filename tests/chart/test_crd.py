@@ -1,0 +1,73 @@
+"""The Agent CRD ships in the chart as a template: upgraded with the release, kept on uninstall,
+and identical to the repository's crds/agent.yaml (`make chart-crd` copies it)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from tests.chart.rendering import CHART_DIR, REPO_ROOT, of_kind, one, render
+
+KEEP = "helm.sh/resource-policy"
+REPOSITORY_CRD = REPO_ROOT / "crds" / "agent.yaml"
+CHART_CRD = CHART_DIR / "files" / "agent.yaml"
+
+
+def without_chart_metadata(crd: dict[str, Any]) -> dict[str, Any]:
+    """The CRD minus what the chart adds: its labels and the keep annotation."""
+    stripped = copy.deepcopy(crd)
+    metadata = stripped["metadata"]
+    metadata.pop("labels", None)
+    annotations = metadata.pop("annotations", {}) or {}
+    annotations.pop(KEEP, None)
+    if annotations:
+        metadata["annotations"] = annotations
+    return stripped
+
+
+def test_chart_copy_of_the_crd_is_the_repository_crd() -> None:
+    repository = yaml.safe_load(REPOSITORY_CRD.read_text())
+    chart = yaml.safe_load(CHART_CRD.read_text())
+    assert chart == repository, "run `make chart-crd` to copy crds/agent.yaml into the chart"
+
+
+def test_rendered_crd_is_the_repository_crd_plus_chart_metadata() -> None:
+    rendered = one(render(), "CustomResourceDefinition")
+    repository = yaml.safe_load(REPOSITORY_CRD.read_text())
+    assert without_chart_metadata(rendered) == without_chart_metadata(repository)
+
+
+def test_rendered_crd_keeps_the_repository_labels_and_adds_the_release_labels() -> None:
+    rendered = one(render(), "CustomResourceDefinition")["metadata"]["labels"]
+    repository = yaml.safe_load(REPOSITORY_CRD.read_text())["metadata"].get("labels", {})
+    assert set(repository) <= set(rendered)
+    assert rendered["app.kubernetes.io/instance"] == "demo"
+
+
+def test_crd_is_for_agents_in_the_agent_operator_group() -> None:
+    crd = one(render(), "CustomResourceDefinition")
+    assert crd["metadata"]["name"] == "agents.agent-operator.io"
+    assert crd["spec"]["names"]["kind"] == "Agent"
+    assert [v["name"] for v in crd["spec"]["versions"]] == ["v1alpha1"]
+
+
+def test_crd_is_kept_on_uninstall_by_default() -> None:
+    crd = one(render(), "CustomResourceDefinition")
+    assert crd["metadata"]["annotations"][KEEP] == "keep"
+
+
+def test_crd_keep_can_be_turned_off() -> None:
+    crd = one(render({"crds": {"keep": False}}), "CustomResourceDefinition")
+    assert KEEP not in (crd["metadata"].get("annotations") or {})
+
+
+def test_crds_disabled_renders_no_crd() -> None:
+    assert of_kind(render({"crds": {"enabled": False}}), "CustomResourceDefinition") == []
+
+
+def test_crd_is_a_template_so_helm_upgrade_applies_its_changes() -> None:
+    # Files under a chart's crds/ directory are installed once and never upgraded by Helm.
+    assert not (CHART_DIR / "crds").exists()
+    assert (CHART_DIR / "templates" / "crds" / "agent.yaml").is_file()
