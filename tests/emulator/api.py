@@ -68,7 +68,7 @@ class Api:
         self.cluster = cluster
         self.recorder = recorder
         self.faults = faults
-        self._streams: set[tuple[aiohttp.web.BaseRequest, Watcher]] = set()
+        self._streams: dict[Watcher, aiohttp.web.BaseRequest] = {}
 
     # --- entry point ----------------------------------------------------------------------
 
@@ -263,8 +263,7 @@ class Api:
             await response.write(Event(0, "ERROR", error.to_status()).line())
             await response.write_eof()
             return response
-        stream = (raw, watcher)
-        self._streams.add(stream)
+        self._streams[watcher] = raw
         try:
             await response.prepare(raw)
             entry.status = 200
@@ -277,7 +276,7 @@ class Api:
         except (ConnectionError, asyncio.CancelledError, RuntimeError):
             pass  # the client went away; nothing to answer
         finally:
-            self._streams.discard(stream)
+            self._streams.pop(watcher, None)
             store.unsubscribe(rtype.key, watcher)
         return response
 
@@ -315,8 +314,8 @@ class Api:
 
     def drop_watches(self, *, abrupt: bool = False) -> int:
         """End every open watch stream (abruptly: cut the connection without a last chunk)."""
-        streams = list(self._streams)
-        for raw, watcher in streams:
+        streams = list(self._streams.items())
+        for watcher, raw in streams:
             if abrupt and raw.transport is not None:
                 raw.transport.close()
             watcher.close()

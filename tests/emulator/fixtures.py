@@ -2,7 +2,8 @@
 
 - `k8s`: an :class:`~tests.emulator.server.EmulatorServer` on a free port of 127.0.0.1,
   with /work/main/crds/*.yaml (the Agent CRD) installed when present.
-- `k8s_kubeconfig`: the path of a kubeconfig for it; `KUBECONFIG` points at it for the test.
+- `k8s_kubeconfig`: the path of a kubeconfig for it; `KUBECONFIG` (and the `kubernetes`
+  library's default location, which Kopf's login uses) point at it for the test.
 - `k8s_api_client`: a `kubernetes.client.ApiClient` for it.
 - `k8s_deployments`: the same `k8s`, with the stand-in Deployment controller switched on.
 """
@@ -39,6 +40,10 @@ def k8s() -> Iterator[EmulatorServer]:
 def k8s_kubeconfig(k8s: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = k8s.write_kubeconfig(tmp_path / "kubeconfig")
     monkeypatch.setenv("KUBECONFIG", str(path))
+    # The client library reads $KUBECONFIG once, at import; Kopf logs in through it.
+    import kubernetes.config.kube_config
+
+    monkeypatch.setattr(kubernetes.config.kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(path))
     return path
 
 

@@ -1,0 +1,1 @@
+"""Tests of the Kubernetes API emulator itself, through real clients over HTTP."""
