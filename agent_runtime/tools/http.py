@@ -66,9 +66,15 @@ def backoff_seconds(policy: RetryPolicy, retry: int) -> float:
     return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
 
 
+#: Slack on top of a call's own bounds before the loop's guard cuts it short: the tool's
+#: own timeout should speak first, because its message is more precise.
+BUDGET_SLACK_SECONDS = 1.0
+
+
 def retry_budget(timeout: float, policy: RetryPolicy) -> float:
-    """The longest a call with retries may take: every attempt plus every backoff."""
-    return timeout * policy.attempts + policy.max_backoff_seconds * (policy.attempts - 1)
+    """The longest a call with retries may take: every attempt, every backoff, some slack."""
+    backoffs = policy.max_backoff_seconds * (policy.attempts - 1)
+    return timeout * policy.attempts + backoffs + BUDGET_SLACK_SECONDS
 
 
 async def send_with_retries(
@@ -106,9 +112,13 @@ async def send_with_retries(
         await asyncio.sleep(min(delay, policy.max_backoff_seconds))
     outcome: ToolOutcome = "timeout" if problem.startswith("timed out") else "error"
     raise ToolError(
-        f"tool {tool} {problem} ({policy.attempts} attempts)",
+        f"tool {tool} {problem} ({_attempts(policy.attempts)})",
         outcome=outcome,
     )
+
+
+def _attempts(n: int) -> str:
+    return f"{n} attempt" if n == 1 else f"{n} attempts"
 
 
 def decode_body(response: httpx.Response) -> Any:
