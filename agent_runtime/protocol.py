@@ -193,12 +193,14 @@ class ChatCompletionResponse(_Wire):
 
 
 class ModelCard(_Wire):
-    """The agent, described as a model."""
+    """The agent, described as a model: OpenAI's fields plus Mistral's `type` and `capabilities`."""
 
     id: str
     object: Literal["model"] = "model"
     created: int
     owned_by: str
+    type: Literal["base"] = "base"
+    name: str | None = None
     description: str | None = None
     capabilities: dict[str, bool] = Field(default_factory=dict)
 
