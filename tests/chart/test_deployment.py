@@ -100,3 +100,8 @@ def test_an_existing_service_account_is_used_and_not_created() -> None:
     assert pod["serviceAccountName"] == "existing"
     binding = one(objects, "ClusterRoleBinding")
     assert binding["subjects"][0]["name"] == "existing"
+
+
+def test_service_links_are_off_so_no_variable_shares_the_settings_prefix() -> None:
+    pod = one(render(), "Deployment")["spec"]["template"]["spec"]
+    assert pod["enableServiceLinks"] is False
