@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -85,6 +85,7 @@ async def send_with_retries(
     attempt_seconds: float,
     policy: RetryPolicy,
     on_retry: Callable[[], None] = lambda: None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> httpx.Response:
     """Send a request, retrying what may heal; return the first final response (any status)."""
     problem = ""
@@ -109,7 +110,7 @@ async def send_with_retries(
         on_retry()
         if delay is None:
             delay = backoff_seconds(policy, attempt)
-        await asyncio.sleep(min(delay, policy.max_backoff_seconds))
+        await sleep(min(delay, policy.max_backoff_seconds))
     outcome: ToolOutcome = "timeout" if problem.startswith("timed out") else "error"
     raise ToolError(
         f"tool {tool} {problem} ({_attempts(policy.attempts)})",
