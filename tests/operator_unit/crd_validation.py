@@ -49,7 +49,10 @@ def schema_problems(schema: Schema, obj: Any) -> list[str]:
 def _describe(error: jsonschema.ValidationError) -> str:
     path = _path(error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [name for name in error.validator_value if name not in error.instance]
+        required: list[str] = (
+            list(error.schema.get("required", [])) if isinstance(error.schema, dict) else []
+        )
+        missing = [name for name in required if name not in error.instance]
         return "; ".join(f"{path}.{name}: Required value" for name in missing)
     return f"{path}: {error.message}"
 

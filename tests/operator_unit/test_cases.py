@@ -59,7 +59,7 @@ def test_the_crd_accepts_a_valid_agent(agent: dict[str, Any]) -> None:
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
 def test_the_models_refuse_an_invalid_agent_naming_the_problem(path: Path) -> None:
     (agent,) = _agents(path)
-    with pytest.raises(SpecError, match="^spec") as caught:
+    with pytest.raises(SpecError, match=r"^spec") as caught:
         parse_spec(agent["spec"])
     assert _expected_fragment(path) in str(caught.value)
 

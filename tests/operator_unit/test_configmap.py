@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from agent_runtime.config import SECRETS_MOUNT_DIR, RuntimeConfig
-
 from tests.operator_unit.conftest import BuildChildren
 
 SECRET_HEADER_TOOL = {
@@ -43,8 +42,10 @@ def test_config_map_holds_no_secret_value(children: BuildChildren) -> None:
     assert config.model.api_key is not None
     assert config.model.api_key.file == f"{SECRETS_MOUNT_DIR}/mistral/apiKey"
     assert config.model.api_key.env is None
-    header = config.tools[0].http.headers[0] if config.tools[0].http else None
-    assert header is not None and header.value is None
+    http = config.tools[0].http
+    assert http is not None
+    header = http.headers[0]
+    assert header.value is None
     assert header.value_from is not None
     assert header.value_from.file == f"{SECRETS_MOUNT_DIR}/w/t"
 
@@ -57,10 +58,12 @@ def test_an_agent_tool_becomes_the_url_of_that_agents_service(children: BuildChi
             {"name": "hr", "agent": {"name": "people.v2", "namespace": "hr"}},
         ],
     )
-    agents = [tool.agent for tool in config.tools]
-    assert agents[0] is not None and agents[0].url == "http://billing.demo.svc:80"
-    assert agents[1] is not None and agents[1].url.endswith(".hr.svc:80")
-    assert agents[1].agent_name == "people.v2"
+    billing, people = (tool.agent for tool in config.tools)
+    assert billing is not None
+    assert billing.url == "http://billing.demo.svc:80"
+    assert people is not None
+    assert people.url.endswith(".hr.svc:80")
+    assert people.agent_name == "people.v2"
 
 
 def test_the_model_settings_are_carried_over(children: BuildChildren) -> None:

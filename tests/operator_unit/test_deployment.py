@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from agent_runtime.config import SECRETS_MOUNT_DIR
 
 from agent_operator.builders import CONFIG_HASH_ANNOTATION
 from agent_operator.settings import OperatorSettings
+from agent_runtime.config import SECRETS_MOUNT_DIR
 from tests.operator_unit.conftest import BuildChildren
 
 

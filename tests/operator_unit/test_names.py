@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from agent_operator.builders import agent_service_url, child_labels, child_name, label_value
+from agent_operator.builders import (
+    ChildKind,
+    agent_service_url,
+    child_labels,
+    child_name,
+    label_value,
+)
 from agent_operator.builders.names import secret_volume_name, selector_labels
 
 DNS_1035_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -39,7 +45,13 @@ def test_every_child_name_is_a_dns_1035_label(name: str) -> None:
 
 
 def test_all_children_of_an_agent_share_one_name() -> None:
-    kinds = ("ConfigMap", "Deployment", "Service", "ServiceAccount", "NetworkPolicy")
+    kinds: tuple[ChildKind, ...] = (
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+        "NetworkPolicy",
+    )
     assert len({child_name("web.v2", kind) for kind in kinds}) == 1
 
 
