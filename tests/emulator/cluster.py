@@ -57,8 +57,8 @@ class Cluster:
     """Resource types, objects, ownership and the rules binding them."""
 
     def __init__(self, store: Store | None = None, registry: Registry | None = None) -> None:
-        self.store = store or Store()
-        self.registry = registry or Registry()
+        self.store = store if store is not None else Store()
+        self.registry = registry if registry is not None else Registry()
         self._ownership: dict[tuple[ResourceKey, ObjectKey], ssa.Ownership] = {}
         self._dependents: dict[str, set[tuple[ResourceKey, ObjectKey]]] = {}
         self._uids: dict[str, tuple[ResourceKey, ObjectKey]] = {}

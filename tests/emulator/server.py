@@ -81,7 +81,7 @@ class EmulatorServer:
     """The emulator on a free port of 127.0.0.1, in a background thread."""
 
     def __init__(self, emulator: Emulator | None = None, *, port: int = 0) -> None:
-        self.emulator = emulator or Emulator()
+        self.emulator = emulator if emulator is not None else Emulator()
         self._sock = bind_socket(port=port)
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"

@@ -1,0 +1,104 @@
+"""Watches resume from a resourceVersion, expire with 410, time out, filter, and lose nothing."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.emulator import EmulatorServer
+
+from .watching import BackgroundWatch, read_events
+
+CM = "/api/v1/namespaces/default/configmaps"
+ALL_CM = "/api/v1/configmaps"
+
+
+def test_watch_without_version_starts_with_existing_objects(http: httpx.Client) -> None:
+    http.post(CM, json={"metadata": {"name": "a"}})
+    events = read_events(http, CM, 1)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "a")]
+
+
+def test_watch_from_a_list_version_sees_every_later_change(http: httpx.Client) -> None:
+    http.post(CM, json={"metadata": {"name": "a"}})
+    listed = http.get(CM).json()
+    http.post(CM, json={"metadata": {"name": "b"}})
+    http.delete(f"{CM}/a")
+    events = read_events(http, CM, 2, resourceVersion=listed["metadata"]["resourceVersion"])
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("ADDED", "b"),
+        ("DELETED", "a"),
+    ]
+
+
+def test_watch_streams_live_changes(k8s: EmulatorServer, http: httpx.Client) -> None:
+    listed = http.get(CM).json()
+    rv = listed["metadata"]["resourceVersion"]
+    with BackgroundWatch(k8s.url, CM, stop_after=2, resourceVersion=rv) as w:
+        http.post(CM, json={"metadata": {"name": "a"}})
+        http.patch(
+            f"{CM}/a",
+            json={"data": {"k": "v"}},
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        events = w.wait_for(2)
+    assert [e["type"] for e in events] == ["ADDED", "MODIFIED"]
+    assert events[1]["object"]["data"] == {"k": "v"}
+
+
+def test_watch_from_a_compacted_version_answers_gone() -> None:
+    from tests.emulator import Emulator, EmulatorServer
+    from tests.emulator.cluster import Cluster
+    from tests.emulator.store import Store
+
+    emulator = Emulator(cluster=Cluster(store=Store(history_size=2)))
+    with EmulatorServer(emulator) as server, httpx.Client(base_url=server.url) as http:
+        for i in range(4):
+            http.post(CM, json={"metadata": {"name": f"cm{i}"}})
+        (event,) = read_events(http, CM, 1, resourceVersion="2")
+    assert event["type"] == "ERROR"
+    assert event["object"]["code"] == 410
+    assert event["object"]["reason"] == "Expired"
+
+
+def test_timeout_seconds_closes_the_stream(http: httpx.Client) -> None:
+    events = read_events(http, CM, 10, timeoutSeconds="1", allowWatchBookmarks="true")
+    assert [e["type"] for e in events] == ["BOOKMARK"]
+
+
+def test_label_selector_filters_watch_events(http: httpx.Client) -> None:
+    http.post(CM, json={"metadata": {"name": "a", "labels": {"app": "x"}}})
+    http.post(CM, json={"metadata": {"name": "b", "labels": {"app": "y"}}})
+    events = read_events(http, CM, 1, labelSelector="app=y")
+    assert [e["object"]["metadata"]["name"] for e in events] == ["b"]
+
+
+def test_field_selector_filters_watch_events(http: httpx.Client) -> None:
+    http.post(CM, json={"metadata": {"name": "a"}})
+    http.post(CM, json={"metadata": {"name": "b"}})
+    events = read_events(http, CM, 1, fieldSelector="metadata.name=b")
+    assert [e["object"]["metadata"]["name"] for e in events] == ["b"]
+
+
+def test_cluster_wide_watch_sees_all_namespaces(http: httpx.Client) -> None:
+    http.post("/api/v1/namespaces", json={"metadata": {"name": "other"}})
+    http.post("/api/v1/namespaces/other/configmaps", json={"metadata": {"name": "b"}})
+    http.post(CM, json={"metadata": {"name": "a"}})
+    events = read_events(http, ALL_CM, 2)
+    assert {e["object"]["metadata"]["namespace"] for e in events} == {"default", "other"}
+
+
+def test_initial_events_end_with_a_bookmark(http: httpx.Client) -> None:
+    http.post(CM, json={"metadata": {"name": "a"}})
+    events = read_events(http, CM, 2, sendInitialEvents="true", allowWatchBookmarks="true")
+    assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
+    annotations = events[1]["object"]["metadata"]["annotations"]
+    assert annotations == {"k8s.io/initial-events-end": "true"}
+
+
+def test_dropping_watches_ends_open_streams(k8s: EmulatorServer) -> None:
+    with BackgroundWatch(k8s.url, CM) as watch:
+        for _ in range(100):
+            if k8s.drop_watches():
+                break
+            watch.ended.wait(0.02)
+        assert watch.ended.wait(10)
