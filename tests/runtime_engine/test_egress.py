@@ -38,7 +38,10 @@ def test_an_empty_allowlist_allows_any_host() -> None:
 def test_a_refusal_names_the_host() -> None:
     with pytest.raises(EgressDeniedError) as caught:
         EgressPolicy(["a.example"]).check("https://b.example:8443/path")
-    assert str(caught.value) == "egress to host 'b.example' is not allowed (url https://b.example:8443/path)"
+    assert (
+        str(caught.value)
+        == "egress to host 'b.example' is not allowed (url https://b.example:8443/path)"
+    )
 
 
 async def test_a_tool_on_a_refused_host_gets_an_error_and_no_connection(
@@ -57,7 +60,9 @@ async def test_a_tool_on_a_refused_host_gets_an_error_and_no_connection(
     assert error.startswith("tool get_weather: egress to host 'localhost' is not allowed")
     assert tool_server.requests == []
     assert result.finish_reason == "stop"
-    assert metrics.value("agent_tool_calls_total", {"tool": "get_weather", "outcome": "denied"}) == 1
+    assert (
+        metrics.value("agent_tool_calls_total", {"tool": "get_weather", "outcome": "denied"}) == 1
+    )
 
 
 async def test_a_model_on_a_refused_host_makes_the_agent_unready_and_requests_fail(

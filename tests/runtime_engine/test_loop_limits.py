@@ -18,9 +18,7 @@ async def test_a_model_that_keeps_calling_tools_is_stopped_at_max_turns(
 ) -> None:
     for _ in range(5):
         mock_llm.reply_tool_call("get_weather", {"city": "Paris"})
-    config = make_config(
-        tools=[weather_tool(f"{tool_server.url}/weather")], limits={"maxTurns": 3}
-    )
+    config = make_config(tools=[weather_tool(f"{tool_server.url}/weather")], limits={"maxTurns": 3})
     agent = await make_agent(config)
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)

@@ -69,7 +69,9 @@ async def test_a_failure_after_the_first_chunk_ends_the_stream_with_an_error_chu
     # The first turn says something and calls a tool; the second turn's model call fails.
     from agent_runtime.mockllm import ScriptedReply
 
-    mock_llm.reply(ScriptedReply(content="Let me check", tool_calls=(("get_weather", {"city": "Rome"}),)))
+    mock_llm.reply(
+        ScriptedReply(content="Let me check", tool_calls=(("get_weather", {"city": "Rome"}),))
+    )
     agent = await make_agent(make_config(tools=[weather_tool(f"{tool_server.url}/weather")]))
     stream = agent.stream(USER)
     first = await anext(stream)

@@ -72,10 +72,15 @@ async def test_output_that_breaks_the_output_schema_is_not_given_to_the_model(
     agent = await make_agent(make_config(tools=[tool]))
     await agent.complete(USER)
     error = last_tool_error(mock_llm)
-    assert error == "the output of tool get_weather is invalid: at (root): 'temperature' is a required property"
-    assert agent.metrics.value(
-        "agent_tool_calls_total", {"tool": "get_weather", "outcome": "invalid_output"}
-    ) == 1
+    assert error == (
+        "the output of tool get_weather is invalid: at (root): 'temperature' is a required property"
+    )
+    assert (
+        agent.metrics.value(
+            "agent_tool_calls_total", {"tool": "get_weather", "outcome": "invalid_output"}
+        )
+        == 1
+    )
 
 
 async def test_a_tool_answering_an_error_status_is_reported_with_the_status(
@@ -104,6 +109,7 @@ async def test_a_tool_that_times_out_says_so_and_the_model_still_answers(
     result = await agent.complete(USER)
     assert last_tool_error(mock_llm) == "tool get_weather timed out after 0.2s (1 attempt)"
     assert result.finish_reason == "stop"
-    assert agent.metrics.value(
-        "agent_tool_calls_total", {"tool": "get_weather", "outcome": "timeout"}
-    ) == 1
+    assert (
+        agent.metrics.value("agent_tool_calls_total", {"tool": "get_weather", "outcome": "timeout"})
+        == 1
+    )

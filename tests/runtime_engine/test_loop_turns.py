@@ -101,7 +101,8 @@ async def test_usage_is_summed_over_every_model_call(
     mock_llm.reply_text("Cold and clear today")
     agent = await make_agent(make_config(tools=[weather_tool(f"{tool_server.url}/weather")]))
     result = await agent.complete(USER)
-    assert result.usage.completion_tokens == len('{"city": "Oslo"}'.split()) + 4
+    # Words: '{"city":' and '"Oslo"}' for the call, four for the answer.
+    assert result.usage.completion_tokens == 2 + 4
     assert result.usage.total_tokens == result.usage.prompt_tokens + 6
     assert result.usage.prompt_tokens > len(USER[0]["content"].split())
 

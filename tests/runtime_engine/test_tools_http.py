@@ -20,7 +20,9 @@ from tests.runtime_engine.fixtures import ToolServer
 FAST = {"attempts": 3, "initialBackoffSeconds": 0.01, "maxBackoffSeconds": 0.05}
 
 
-async def call(url: str, arguments: dict[str, Any], retried: list[str] | None = None, **http: Any) -> Any:
+async def call(
+    url: str, arguments: dict[str, Any], retried: list[str] | None = None, **http: Any
+) -> Any:
     config = ToolConfig.model_validate(
         {"name": "lookup", "http": {"url": url, "retry": FAST, **http}}
     )
@@ -96,7 +98,7 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
 
     assert retry_after_seconds(response("2")) == 2.0
     assert retry_after_seconds(response("Thu, 01 Jan 1970 00:00:00 GMT")) == 0.0
-    assert retry_after_seconds(response("Fri, 01 Jan 2100 00:00:00 GMT")) > 3600
+    assert (retry_after_seconds(response("Fri, 01 Jan 2100 00:00:00 GMT")) or 0) > 3600
     assert retry_after_seconds(response("soon")) is None
 
 

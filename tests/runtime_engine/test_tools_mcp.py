@@ -119,7 +119,9 @@ async def test_a_server_gone_after_discovery_fails_calls_cleanly_then_works_agai
     mock_llm.reply_tool_call("add", {"a": 1, "b": 2})
     result = await agent.complete(USER)
     error = json.loads(mock_llm.completions[-1].messages[-1]["content"])["error"]
-    assert error.startswith("tool add: mcp server ") or error.startswith("tool add: mcp call failed")
+    assert error.startswith("tool add: mcp server ") or error.startswith(
+        "tool add: mcp call failed"
+    )
     assert result.finish_reason == "stop"
 
     app = docs_server().streamable_http_app(stateless_http=True, json_response=True)
