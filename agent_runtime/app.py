@@ -453,6 +453,8 @@ def create_app(
         A failure after the first chunk arrives as the engine's error chunk (`finish_reason:
         "error"` and an `error` object), passed on as is: the status line is already sent.
         """
+        log_content = config.observability.log_content
+        answer: list[str] = []
         async with aclosing(chunks) as rest:  # type: ignore[type-var]
             pending = first
             while pending is not None:
@@ -466,11 +468,16 @@ def create_app(
                 for choice in pending.get("choices") or []:
                     if choice.get("finish_reason"):
                         stats.finish_reason = str(choice["finish_reason"])
+                    delta = choice.get("delta") or {}
+                    if log_content and isinstance(delta.get("content"), str):
+                        answer.append(delta["content"])
                 yield f"data: {json.dumps(pending, ensure_ascii=False)}\n\n".encode()
                 try:
                     pending = await anext(rest)
                 except StopAsyncIteration:
                     pending = None
+        if log_content:
+            stats.content["answer"] = "".join(answer)
         yield b"data: [DONE]\n\n"
 
     @app.get("/v1/models", response_model=ModelList, dependencies=[Depends(require_token)])

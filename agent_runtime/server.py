@@ -8,9 +8,13 @@ builds its own app from the config file named in `CONFIG_ENV`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
+from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 import uvicorn
@@ -71,6 +75,31 @@ def app_from_environment() -> FastAPI:
     return build_app(config_path_from_environment(), os.environ.get(LOG_LEVEL_ENV, "INFO"))
 
 
+@contextlib.contextmanager
+def signals_end_cleanly() -> Iterator[None]:
+    """Let a SIGTERM or SIGINT that uvicorn already handled end the process with 0.
+
+    uvicorn shuts down gracefully on these signals, then raises them again with the handlers
+    found at start; with the default ones the process would die of the signal (exit -15)
+    after a clean shutdown. The handlers installed here note the signal and return instead.
+    """
+    received: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if received:
+        logger.info(
+            "Stopped on signal", extra={"fields": {"signal": signal.Signals(received[0]).name}}
+        )
+
+
 def uvicorn_config(app: FastAPI | str, options: ServeOptions) -> uvicorn.Config:
     """uvicorn's settings: our JSON logs instead of its access log, the grace period."""
     return uvicorn.Config(
@@ -98,7 +127,8 @@ def serve(options: ServeOptions) -> int:
         return 0
     app = build_app(options.config_path, options.log_level)
     server = uvicorn.Server(uvicorn_config(app, options))
-    server.run()
+    with signals_end_cleanly():
+        server.run()
     provider = trace.get_tracer_provider()
     shutdown = getattr(provider, "shutdown", None)
     if callable(shutdown):

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agent_runtime.app import create_app
+from agent_runtime.app import EngineFactory, create_app
 from agent_runtime.config import RuntimeConfig
 from agent_runtime.mockllm import MockLLM, free_port, running_app, running_mock_llm
 from agent_runtime.telemetry import Metrics
@@ -55,10 +55,12 @@ class ToolServer:
 
 
 @contextlib.contextmanager
-def serving(config: RuntimeConfig) -> Iterator[Runtime]:
-    """Serve `config` with the real engine under uvicorn, lifespan on; stop it on exit."""
+def serving(
+    config: RuntimeConfig, engine_factory: EngineFactory | None = None
+) -> Iterator[Runtime]:
+    """Serve `config` (with the real engine by default) under uvicorn; stop it on exit."""
     metrics = Metrics()
-    app = create_app(config, metrics=metrics)
+    app = create_app(config, metrics=metrics, engine_factory=engine_factory)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
