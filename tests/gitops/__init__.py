@@ -1,0 +1,1 @@
+"""Tests of the GitOps integration: the Argo CD health check, kstatus readiness, the examples."""
