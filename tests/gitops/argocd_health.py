@@ -1,4 +1,4 @@
-"""Run deploy/argocd/agent-health.lua as Argo CD does: `obj` set to the live object, a table back."""
+"""Run deploy/argocd/agent-health.lua as Argo CD does: `obj` set, a health table returned."""
 
 from __future__ import annotations
 
