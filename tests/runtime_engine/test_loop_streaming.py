@@ -93,3 +93,23 @@ async def test_a_structured_answer_is_validated_before_it_streams(
     chunks = await collect(agent)
     assert text(chunks) == '{"city": "Paris", "celsius": 18}'
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+async def test_a_stream_slower_than_the_request_deadline_fails_with_request_timeout(
+    mock_llm: MockLLM, make_config: ConfigFactory, make_agent: AgentFactory
+) -> None:
+    mock_llm.token_latency_seconds = 5
+    agent = await make_agent(make_config(limits={"requestTimeoutSeconds": 0.3}))
+    with pytest.raises(LoopError) as caught:
+        await collect(agent)
+    assert (caught.value.status_code, caught.value.code) == (504, "request_timeout")
+
+
+async def test_a_stream_retries_the_model_like_a_completion(
+    mock_llm: MockLLM, make_config: ConfigFactory, make_agent: AgentFactory
+) -> None:
+    mock_llm.fail_next(status=429, retry_after=0.05)
+    mock_llm.reply_text("Still here")
+    chunks = await collect(await make_agent(make_config()))
+    assert text(chunks) == "Still here"
+    assert len(mock_llm.completions) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 
@@ -129,3 +130,40 @@ async def test_a_server_gone_after_discovery_fails_calls_cleanly_then_works_agai
         mock_llm.reply_tool_call("add", {"a": 1, "b": 2})
         await agent.complete(USER)
     assert json.loads(mock_llm.completions[-1].messages[-1]["content"]) == {"result": 3}
+
+
+async def test_the_background_refresh_notices_a_server_that_came_back(
+    mock_llm: MockLLM, make_config: ConfigFactory, make_agent: AgentFactory
+) -> None:
+    port = free_port()
+    entry = mcp_tool(f"http://127.0.0.1:{port}/mcp")
+    entry["mcp"]["refreshSeconds"] = 0.1  # type: ignore[index]
+    agent = await make_agent(make_config(tools=[entry]))
+    assert agent.readiness() != []
+    app = docs_server().streamable_http_app(stateless_http=True, json_response=True)
+    with running_app(app, port=port):
+        async with asyncio.timeout(10):
+            while agent.readiness():
+                await asyncio.sleep(0.05)
+        assert sorted(agent.tools.tools()) == ["add", "explode", "search_docs"]
+
+
+async def test_a_name_already_taken_is_offered_prefixed_with_the_entry_name(
+    mock_llm: MockLLM, make_config: ConfigFactory, make_agent: AgentFactory, mcp_url: str
+) -> None:
+    local_add = {"name": "add", "http": {"url": "http://127.0.0.1:9/add"}}
+    agent = await make_agent(make_config(tools=[local_add, mcp_tool(mcp_url, "add")]))
+    mock_llm.reply_tool_call("docs_add", {"a": 20, "b": 22})
+    await agent.complete(USER)
+    assert mock_llm.completions[0].tool_names == ["add", "docs_add"]
+    assert json.loads(mock_llm.completions[1].messages[-1]["content"]) == {"result": 42}
+
+
+async def test_an_mcp_server_outside_the_egress_allowlist_is_never_contacted(
+    mock_llm: MockLLM, make_config: ConfigFactory, make_agent: AgentFactory, mcp_url: str
+) -> None:
+    refused = mcp_url.replace("127.0.0.1", "localhost")
+    config = make_config(tools=[mcp_tool(refused)], egress={"allowHosts": ["127.0.0.1"]})
+    agent = await make_agent(config)
+    [reason] = agent.readiness()
+    assert "egress to host 'localhost' is not allowed" in reason
