@@ -143,7 +143,7 @@ async def test_the_background_refresh_notices_a_server_that_came_back(
     app = docs_server().streamable_http_app(stateless_http=True, json_response=True)
     with running_app(app, port=port):
         async with asyncio.timeout(10):
-            while agent.readiness():
+            while agent.readiness():  # noqa: ASYNC110 - polled, as a readiness probe is
                 await asyncio.sleep(0.05)
         assert sorted(agent.tools.tools()) == ["add", "explode", "search_docs"]
 
