@@ -70,11 +70,13 @@ def prune_and_default(schema: Schema, value: Any, *, root: bool = False) -> Any:
         preserve = schema.get("x-kubernetes-preserve-unknown-fields", False)
         result: dict[str, Any] = {}
         for key, item in value.items():
-            if key in properties:
+            if root and key in _ROOT_KEYS:
+                result[key] = item  # apiVersion, kind and metadata belong to the server
+            elif key in properties:
                 result[key] = prune_and_default(properties[key], item)
             elif isinstance(additional, dict):
                 result[key] = prune_and_default(additional, item)
-            elif preserve or additional is True or (root and key in _ROOT_KEYS):
+            elif preserve or additional is True:
                 result[key] = item
         for key, prop in properties.items():
             if key not in result and "default" in prop:
@@ -108,12 +110,14 @@ class Validator:
                 f'{expected}: "{_type_name(value)}"',
             )
             return
+        before = len(self.causes)
         self._check_scalar(schema, value, field)
         if isinstance(value, dict):
             self._check_object(schema, value, old if isinstance(old, dict) else None, field)
         elif isinstance(value, list):
             self._check_array(schema, value, old if isinstance(old, list) else None, field)
-        self._check_rules(schema, value, old, field)
+        if len(self.causes) == before:  # CEL only sees values that passed the schema
+            self._check_rules(schema, value, old, field)
 
     def _check_scalar(self, schema: Schema, value: Any, field: str) -> None:
         shown = _show(value)

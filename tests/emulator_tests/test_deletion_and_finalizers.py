@@ -32,9 +32,7 @@ def test_removing_the_last_finalizer_deletes_the_object(http: httpx.Client) -> N
 def test_no_new_finalizers_while_deleting(http: httpx.Client) -> None:
     http.post(CM, json={"metadata": {"name": "a", "finalizers": ["x/y"]}})
     http.delete(f"{CM}/a")
-    answer = http.patch(
-        f"{CM}/a", json={"metadata": {"finalizers": ["x/y", "x/z"]}}, headers=MERGE
-    )
+    answer = http.patch(f"{CM}/a", json={"metadata": {"finalizers": ["x/y", "x/z"]}}, headers=MERGE)
     assert answer.status_code == 422
     assert answer.json()["reason"] == "Invalid"
 

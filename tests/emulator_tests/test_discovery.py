@@ -20,14 +20,28 @@ def test_core_api_versions(http: httpx.Client) -> None:
 
 def test_core_resources(http: httpx.Client) -> None:
     found = resource_names(http, "/api/v1")
-    assert {"namespaces", "configmaps", "secrets", "services", "services/status",
-            "serviceaccounts", "events"} <= found
+    assert {
+        "namespaces",
+        "configmaps",
+        "secrets",
+        "services",
+        "services/status",
+        "serviceaccounts",
+        "events",
+    } <= found
 
 
 def test_group_list_names_builtin_groups(http: httpx.Client) -> None:
     groups = {g["name"] for g in http.get("/apis").json()["groups"]}
-    assert {"apps", "networking.k8s.io", "policy", "autoscaling", "coordination.k8s.io",
-            "events.k8s.io", "apiextensions.k8s.io"} <= groups
+    assert {
+        "apps",
+        "networking.k8s.io",
+        "policy",
+        "autoscaling",
+        "coordination.k8s.io",
+        "events.k8s.io",
+        "apiextensions.k8s.io",
+    } <= groups
 
 
 def test_deployments_advertise_status_and_scale(http: httpx.Client) -> None:

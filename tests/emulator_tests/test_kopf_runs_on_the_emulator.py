@@ -80,11 +80,13 @@ def test_kopf_handles_creation_update_and_deletion(
             "example.com", "v1", "default", PLURAL, "w1", {"spec": {"size": 7}}
         )
         wait_for(
-            lambda: (widgets.get_object(PLURAL, "w1", "default", "example.com") or {})
-            .get("metadata", {})
-            .get("annotations", {})
-            .get("resized-to")
-            == "7"
+            lambda: (
+                (widgets.get_object(PLURAL, "w1", "default", "example.com") or {})
+                .get("metadata", {})
+                .get("annotations", {})
+                .get("resized-to")
+                == "7"
+            )
         )
 
         custom.delete_namespaced_custom_object("example.com", "v1", "default", PLURAL, "w1")

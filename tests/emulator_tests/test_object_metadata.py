@@ -24,7 +24,11 @@ def test_created_object_gets_uid_version_generation_and_timestamp(core: Any) -> 
 
 def test_resource_versions_increase_across_all_objects(http: httpx.Client) -> None:
     versions = [
-        int(http.post(CM, json={"metadata": {"name": f"cm{i}"}}).json()["metadata"]["resourceVersion"])
+        int(
+            http.post(CM, json={"metadata": {"name": f"cm{i}"}}).json()["metadata"][
+                "resourceVersion"
+            ]
+        )
         for i in range(3)
     ]
     assert versions == sorted(versions)

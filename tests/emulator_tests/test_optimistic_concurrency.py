@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -35,7 +36,7 @@ def test_creating_an_existing_name_answers_already_exists(core: Any) -> None:
     with pytest.raises(kubernetes.client.ApiException) as caught:
         core.create_namespaced_config_map("default", {"metadata": {"name": "a"}})
     assert caught.value.status == 409
-    assert '"reason": "AlreadyExists"' in caught.value.body.replace("'", '"')
+    assert json.loads(caught.value.body or "{}")["reason"] == "AlreadyExists"
 
 
 def test_reading_a_missing_object_answers_a_not_found_status(http: httpx.Client) -> None:

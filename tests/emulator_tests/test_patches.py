@@ -11,8 +11,11 @@ JSON_PATCH = {"Content-Type": "application/json-patch+json"}
 def test_json_patch_applies_operations(http: httpx.Client) -> None:
     created = http.post(CM, json={"metadata": {"name": "a"}, "data": {"k": "v"}}).json()
     ops = [
-        {"op": "test", "path": "/metadata/resourceVersion",
-         "value": created["metadata"]["resourceVersion"]},
+        {
+            "op": "test",
+            "path": "/metadata/resourceVersion",
+            "value": created["metadata"]["resourceVersion"],
+        },
         {"op": "add", "path": "/metadata/finalizers", "value": ["x/y"]},
         {"op": "replace", "path": "/data/k", "value": "w"},
     ]

@@ -50,7 +50,11 @@ def test_status_patch_ignores_everything_but_status(
     http.post(WIDGETS, json=widget("w"))
     patched = http.patch(
         f"{WIDGETS}/w/status",
-        json={"spec": {"size": 9}, "metadata": {"labels": {"a": "b"}}, "status": {"phase": "Ready"}},
+        json={
+            "spec": {"size": 9},
+            "metadata": {"labels": {"a": "b"}},
+            "status": {"phase": "Ready"},
+        },
         headers=MERGE,
     ).json()
     assert patched["status"]["phase"] == "Ready"

@@ -11,9 +11,7 @@ import httpx
 READ_TIMEOUT = 10.0  # seconds: no single watch read in a test may wait longer
 
 
-def read_events(
-    http: httpx.Client, path: str, count: int, **params: str
-) -> list[dict[str, Any]]:
+def read_events(http: httpx.Client, path: str, count: int, **params: str) -> list[dict[str, Any]]:
     """Open a watch, read `count` events (or until the stream ends), close it."""
     events: list[dict[str, Any]] = []
     with http.stream(
