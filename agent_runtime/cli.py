@@ -87,11 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_mock_llm(host: str, port: int, latency_ms: int, script: str | None) -> int:
     """Serve the fake model until SIGTERM or SIGINT."""
     from agent_runtime.mockllm import MockLLM, serve
+    from agent_runtime.server import signals_end_cleanly
 
     mock = MockLLM(latency_seconds=latency_ms / 1000)
     if script is not None:
         mock.load_script(script)
-    asyncio.run(serve(host, port, mock))
+    with signals_end_cleanly():
+        asyncio.run(serve(host, port, mock))
     return 0
 
 

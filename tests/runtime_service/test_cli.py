@@ -1,15 +1,19 @@
-"""The `agent-runtime` command line: check-config, and the help of every subcommand."""
+"""The `agent-runtime` command line: check-config, serve's defaults, mock-llm, `python -m`."""
 
 import io
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from agent_runtime.cli import build_parser, check_config, main
 from agent_runtime.config import RuntimeConfig
+from agent_runtime.mockllm import free_port
 
 CONFIG = {
     "agent": {"name": "weather", "namespace": "demo"},
@@ -95,3 +99,29 @@ def test_python_dash_m_runs_the_same_command(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Agent demo/weather" in done.stdout
+
+
+def test_mock_llm_serves_a_script_until_sigterm(tmp_path: Path) -> None:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([{"content": "scripted answer"}]))
+    port = free_port()
+    args = [sys.executable, "-m", "agent_runtime", "mock-llm", "--port", str(port)]
+    process = subprocess.Popen([*args, "--script", str(script)], stdout=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+        body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.post(url, json=body, timeout=5).json()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "mock-llm did not start"
+                time.sleep(0.05)
+        assert answer["choices"][0]["message"]["content"] == "scripted answer"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)

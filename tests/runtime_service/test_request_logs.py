@@ -129,3 +129,13 @@ def test_a_refused_request_is_logged_as_refused(
         httpx.post(f"{runtime.url}/v1/chat/completions", json={"messages": []}, timeout=10)
         line = served_line(output, "Refused request to /v1/chat/completions")
     assert line["status"] == 401
+
+
+def test_a_streamed_answer_is_logged_when_the_agent_asks_for_it(
+    output: io.StringIO, make_config: ConfigFactory, tmp_path: Path
+) -> None:
+    config = guarded_config(make_config, tmp_path, observability={"logContent": True})
+    with serving(config) as runtime:
+        ask(runtime, stream=True)
+        line = served_line(output, "Served chat completion")
+    assert line["answer"] == f"You said: {QUESTION}"
