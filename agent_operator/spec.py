@@ -406,16 +406,42 @@ class AutoscalingSpec(_Spec):
         return self
 
 
+RESOURCE_NAMES_KNOWN = CelRule(
+    rule="self.all(name, name in ['cpu', 'memory', 'ephemeral-storage'] || name.contains('/'))",
+    message="resource names are cpu, memory, ephemeral-storage or a qualified extended resource"
+    " such as nvidia.com/gpu",
+)
+#: Resources a container may request without a domain prefix.
+STANDARD_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
+
+
+def _known_resource_names(amounts: dict[str, int | str]) -> dict[str, int | str]:
+    for name in amounts:
+        if name not in STANDARD_RESOURCES and "/" not in name:
+            raise ValueError(RESOURCE_NAMES_KNOWN.message)
+    return amounts
+
+
+#: Amounts of resources by name, as in a container's `resources.requests`.
+ResourceList = Annotated[
+    dict[str, Quantity],
+    Field(max_length=8),
+    AfterValidator(_known_resource_names),
+]
+
+
 class ResourcesSpec(_Spec):
     """CPU and memory of the runtime container, as in a Pod's `resources`."""
 
-    requests: dict[str, Quantity] | None = Field(
+    requests: ResourceList | None = Field(
         default=None,
-        max_length=8,
         description="Guaranteed resources, e.g. {cpu: 100m, memory: 128Mi}.",
+        json_schema_extra=_validations(RESOURCE_NAMES_KNOWN),
     )
-    limits: dict[str, Quantity] | None = Field(
-        default=None, max_length=8, description="Upper bounds, e.g. {memory: 512Mi}."
+    limits: ResourceList | None = Field(
+        default=None,
+        description="Upper bounds, e.g. {memory: 512Mi}.",
+        json_schema_extra=_validations(RESOURCE_NAMES_KNOWN),
     )
 
 
