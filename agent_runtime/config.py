@@ -26,8 +26,8 @@ CONFIG_MOUNT_DIR = "/etc/agent-runtime"
 SECRETS_MOUNT_DIR = "/var/run/agent-runtime/secrets"
 #: The port the runtime listens on inside the pod.
 RUNTIME_PORT = 8080
-#: Bumped on any incompatible change of the model below.
-CONFIG_VERSION = 1
+#: Bumped on any incompatible change of the model below (and `RuntimeConfig.version` with it).
+CONFIG_VERSION: Literal[1] = 1
 
 
 class _Model(BaseModel):
@@ -146,7 +146,7 @@ class Tool(_Model):
     name: str
     description: str = ""
     parameters: dict[str, object] = Field(
-        default_factory=lambda: {"type": "object", "properties": {}},
+        default_factory=lambda: dict[str, object](type="object", properties={}),
         description="JSON Schema of the arguments.",
     )
     output_schema: dict[str, object] | None = Field(
