@@ -45,9 +45,19 @@ class Emulator(kmock.KubernetesEmulator):
         self.deployments = DeploymentController(self.cluster)
 
     async def __call__(self, raw_request: Any) -> Any:
-        if self._payloads:  # user reactions exist: let kmock parse, log and match them
-            return await super().__call__(raw_request)
-        return await self.api.serve(raw_request, await raw_request.read())
+        body = await raw_request.read()
+        if self._payloads and await self._kmock_can_parse(raw_request):
+            return await super().__call__(raw_request)  # kmock logs and matches user reactions
+        return await self.api.serve(raw_request, body)
+
+    @staticmethod
+    async def _kmock_can_parse(raw_request: Any) -> bool:
+        """kmock's URL parser fails on some valid paths (e.g. /api/v1/namespaces)."""
+        try:
+            await kmock.Request._parse(raw_request)
+        except ValueError:
+            return False
+        return True
 
     async def _handle(self, request: Any) -> Any:
         if len(self._requests) > KMOCK_LOG_LIMIT:

@@ -102,3 +102,12 @@ def test_dropping_watches_ends_open_streams(k8s: EmulatorServer) -> None:
                 break
             watch.ended.wait(0.02)
         assert watch.ended.wait(10)
+
+
+def test_abruptly_dropped_watches_are_cut(k8s: EmulatorServer) -> None:
+    with BackgroundWatch(k8s.url, CM) as watch:
+        for _ in range(100):
+            if k8s.drop_watches(abrupt=True):
+                break
+            watch.ended.wait(0.02)
+        assert watch.ended.wait(10)
