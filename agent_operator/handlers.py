@@ -1,0 +1,494 @@
+"""Kopf wiring: which events reconcile an Agent, and the one reconcile they all call.
+
+An Agent is reconciled on create, update (of its spec) and resume (operator start), and again
+every resync interval by one background loop, which corrects drift: a child deleted or edited
+by hand is restored. The operator watches the Deployments it owns, so the Agent's status
+follows its pods without polling, and a Deployment deleted by hand is restored at once.
+
+No finalizers: children are owned through controller owner references, so the cluster's
+garbage collector deletes them with the Agent, and a stopped operator never blocks a deletion.
+Kopf keeps its own bookkeeping in annotations under `agent-operator.io/`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, cast
+
+import kopf
+from prometheus_client import start_http_server
+
+from agent_operator import status as status_mod
+from agent_operator.builders import AgentMeta, DesiredChildren, build_children, referenced_secrets
+from agent_operator.kube import Kube, KubeError, ObjectRef, is_current, with_applied_hash
+from agent_operator.metrics import OperatorMetrics
+from agent_operator.settings import OperatorSettings
+from agent_operator.spec import AgentSpec, SpecError, parse_spec
+
+GROUP, VERSION, PLURAL = "agent-operator.io", "v1alpha1", "agents"
+AGENT_API_VERSION = f"{GROUP}/{VERSION}"
+MANAGED = {"app.kubernetes.io/managed-by": "agent-operator"}
+#: Agents reconciled at once by the resync loop: enough to keep the API busy, not flooded.
+RESYNC_CONCURRENCY = 8
+
+Key = tuple[str, str]
+log = logging.getLogger("agent_operator")
+
+
+@dataclasses.dataclass
+class AgentState:
+    """What the operator holds in memory about one Agent between events."""
+
+    body: dict[str, Any]
+    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    deployment: dict[str, Any] | None = None
+    selector: str | None = None
+    endpoint: str | None = None
+    missing_refs: tuple[status_mod.MissingRef, ...] | None = None
+    invalid_spec: str | None = None
+    reconcile_error: str | None = None
+    observed_generation: int | None = None
+
+    @property
+    def ref(self) -> ObjectRef:
+        meta = self.body["metadata"]
+        return ObjectRef(AGENT_API_VERSION, "Agent", meta["namespace"], meta["name"])
+
+    @property
+    def generation(self) -> int:
+        return int(self.body["metadata"].get("generation") or 1)
+
+    @property
+    def status(self) -> dict[str, Any]:
+        return dict(self.body.get("status") or {})
+
+    @property
+    def deleting(self) -> bool:
+        return bool(self.body["metadata"].get("deletionTimestamp"))
+
+
+class Context:
+    """The operator's shared state: API client, settings, per-Agent memory, metrics."""
+
+    def __init__(self, settings: OperatorSettings, kube: Kube) -> None:
+        self.settings = settings
+        self.kube = kube
+        self.agents: dict[Key, AgentState] = {}
+        self.metrics = OperatorMetrics(lambda: [s.status for s in list(self.agents.values())])
+        self.resync_task: asyncio.Task[None] | None = None
+
+    def state(self, body: Mapping[str, Any]) -> AgentState:
+        """The state of the Agent in `body`, created or refreshed from it."""
+        key = (body["metadata"]["namespace"], body["metadata"]["name"])
+        trimmed = _trim(body)
+        state = self.agents.get(key)
+        if state is None or state.body["metadata"].get("uid") != trimmed["metadata"].get("uid"):
+            state = self.agents[key] = AgentState(body=trimmed)
+        else:
+            state.body = trimmed
+        return state
+
+
+def _trim(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Only what the operator needs of an Agent, to keep memory small at thousands of Agents."""
+    meta = body.get("metadata") or {}
+    keep = ("name", "namespace", "uid", "generation", "resourceVersion", "deletionTimestamp")
+    return {
+        "apiVersion": AGENT_API_VERSION,
+        "kind": "Agent",
+        "metadata": {k: meta[k] for k in keep if k in meta},
+        "spec": dict(body.get("spec") or {}),
+        "status": dict(body.get("status") or {}),
+    }
+
+
+def _as_body(raw: Mapping[str, Any]) -> kopf.Body:
+    return kopf.Body(cast(kopf.RawBody, dict(raw)))
+
+
+def _ctx(memo: kopf.Memo) -> Context:
+    ctx = memo.get("agent_operator")
+    if not isinstance(ctx, Context):
+        raise kopf.TemporaryError("The operator is still starting.", delay=1)
+    return ctx
+
+
+# --- Start-up and shutdown -------------------------------------------------------------------
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    """Kopf's bookkeeping in our annotations, Events only for warnings, shared state, metrics."""
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(
+        prefix="agent-operator.io"
+    )
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix="agent-operator.io", key="last-handled-configuration"
+    )
+    settings.posting.level = logging.WARNING
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    operator_settings = OperatorSettings.from_env()
+    kube = Kube.from_environment(field_manager=operator_settings.field_manager)
+    ctx = Context(operator_settings, kube)
+    memo["agent_operator"] = ctx
+    port = memo.get("metrics_port")
+    if port:
+        start_http_server(int(port), addr="0.0.0.0", registry=ctx.metrics.registry)
+        log.info("Started metrics endpoint on port %s", port)
+    ctx.resync_task = asyncio.create_task(_resync_forever(ctx), name="agent-operator resync")
+
+
+@kopf.on.cleanup()
+async def shutdown(memo: kopf.Memo, **_: Any) -> None:
+    ctx = memo.get("agent_operator")
+    if isinstance(ctx, Context):
+        if ctx.resync_task is not None:
+            ctx.resync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ctx.resync_task
+        ctx.kube.close()
+
+
+# --- Watching: Agents and the Deployments they own ---------------------------------------------
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL)
+async def remember_agent(
+    event: Mapping[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any
+) -> None:
+    """Keep the latest view of every Agent; forget deleted ones."""
+    ctx = _ctx(memo)
+    if event.get("type") == "DELETED":
+        ctx.agents.pop((body["metadata"]["namespace"], body["metadata"]["name"]), None)
+        return
+    ctx.state(body)
+
+
+@kopf.on.event("apps", "v1", "deployments", labels=MANAGED)
+async def follow_deployment(
+    event: Mapping[str, Any], body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any
+) -> None:
+    """An owned Deployment changed: update its Agent's status; restore it if deleted by hand."""
+    ctx = _ctx(memo)
+    owner = _agent_owner(body)
+    if owner is None:
+        return
+    state = ctx.agents.get((body["metadata"]["namespace"], owner))
+    if state is None or state.body["metadata"].get("uid") != _owner_uid(body):
+        return
+    if event.get("type") == "DELETED":
+        state.deployment = None
+        if not state.deleting:
+            logger.info("Deployment %s was deleted; restoring it.", body["metadata"]["name"])
+            await _reconcile_guarded(ctx, state, check_live=True)
+        return
+    state.deployment = _trim_deployment(body)
+    await refresh_status(ctx, state)
+
+
+def _agent_owner(body: Mapping[str, Any]) -> str | None:
+    for ref in body.get("metadata", {}).get("ownerReferences") or []:
+        if (
+            ref.get("controller")
+            and ref.get("kind") == "Agent"
+            and ref.get("apiVersion") == AGENT_API_VERSION
+        ):
+            return str(ref.get("name"))
+    return None
+
+
+def _owner_uid(body: Mapping[str, Any]) -> str | None:
+    for ref in body.get("metadata", {}).get("ownerReferences") or []:
+        if ref.get("controller") and ref.get("kind") == "Agent":
+            return str(ref.get("uid"))
+    return None
+
+
+def _trim_deployment(body: Mapping[str, Any]) -> dict[str, Any]:
+    meta = body.get("metadata") or {}
+    return {
+        "metadata": {"name": meta.get("name"), "generation": meta.get("generation")},
+        "spec": {"replicas": (body.get("spec") or {}).get("replicas")},
+        "status": dict(body.get("status") or {}),
+    }
+
+
+# --- Reconciling ---------------------------------------------------------------------------
+
+
+@kopf.on.create(GROUP, VERSION, PLURAL)
+async def on_create(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
+    ctx = _ctx(memo)
+    await reconcile(ctx, ctx.state(body), check_live=False, retry=retry)
+
+
+@kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
+async def on_update(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
+    ctx = _ctx(memo)
+    await reconcile(ctx, ctx.state(body), check_live=True, retry=retry)
+
+
+@kopf.on.resume(GROUP, VERSION, PLURAL)
+async def on_resume(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
+    ctx = _ctx(memo)
+    await reconcile(ctx, ctx.state(body), check_live=True, retry=retry)
+
+
+async def reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry: int = 0) -> bool:
+    """Make the children match the spec and the status match the children. True if it wrote.
+
+    `check_live` reads each child first and writes only what differs (updates, resumes and
+    resyncs); a brand-new Agent skips the reads. Raises kopf's errors for Kopf to retry.
+    """
+    started = time.perf_counter()
+    result = "error"
+    try:
+        changed = await _reconcile(ctx, state, check_live=check_live, retry=retry)
+        result = "changed" if changed else "unchanged"
+        return changed
+    except kopf.PermanentError:
+        result = "invalid"
+        raise
+    finally:
+        ctx.metrics.reconciles.labels(result=result).inc()
+        ctx.metrics.reconcile_duration.observe(time.perf_counter() - started)
+
+
+async def _reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry: int) -> bool:
+    body, meta = state.body, state.body["metadata"]
+    try:
+        spec = parse_spec(body.get("spec") or {})
+    except SpecError as exc:
+        state.invalid_spec = str(exc)
+        if await refresh_status(ctx, state, invalid_spec=str(exc)):
+            kopf.warn(_as_body(body), reason="InvalidSpec", message=str(exc))
+        raise kopf.PermanentError(f"Invalid spec: {exc}") from None
+    state.invalid_spec = None
+    agent_meta = AgentMeta(
+        name=meta["name"],
+        namespace=meta["namespace"],
+        uid=meta.get("uid"),
+        generation=state.generation,
+    )
+    desired = build_children(agent_meta, spec, ctx.settings)
+    _remember_identity(state, desired)
+    children = _adopted(desired.apply, body)
+    try:
+        missing, changed = await asyncio.gather(
+            _missing_refs(ctx, spec, meta["namespace"]),
+            _converge(ctx, children, desired, check_live=check_live),
+        )
+    except KubeError as exc:
+        state.reconcile_error = str(exc)
+        await _refresh_quietly(ctx, state, reconcile_error=str(exc))
+        delay = exc.retry_after or _backoff(retry, ctx.settings.secret_retry_max_delay_seconds)
+        if exc.transient:
+            raise kopf.TemporaryError(str(exc), delay=delay) from None
+        kopf.warn(_as_body(body), reason="ApplyFailed", message=str(exc))
+        raise kopf.TemporaryError(str(exc), delay=max(delay, 30)) from None
+    state.reconcile_error = None
+    state.observed_generation = state.generation
+    changed_refs = await refresh_status(ctx, state, missing_refs=missing)
+    if missing:
+        message = "; ".join(str(m) for m in missing)
+        if changed_refs:
+            kopf.warn(_as_body(body), reason="SecretsMissing", message=message)
+        delay = _backoff(retry, ctx.settings.secret_retry_max_delay_seconds)
+        raise kopf.TemporaryError(f"Waiting for Secrets: {message}", delay=delay)
+    return changed
+
+
+async def _reconcile_guarded(ctx: Context, state: AgentState, *, check_live: bool) -> None:
+    """A reconcile outside Kopf's handlers (resync, restore): errors logged and counted only."""
+    try:
+        async with asyncio.timeout(120):
+            await reconcile(ctx, state, check_live=check_live)
+    except (kopf.TemporaryError, kopf.PermanentError) as exc:
+        log.debug("Reconcile of Agent %s deferred: %s", state.ref, exc)
+    except Exception:
+        log.exception("Reconcile of Agent %s failed", state.ref)
+
+
+def _backoff(retry: int, ceiling: float) -> float:
+    """Exponential backoff with jitter: 1, 2, 4, ... seconds, capped at `ceiling`."""
+    base: float = min(ceiling, float(2 ** min(retry, 16)))
+    return round(base * random.uniform(0.8, 1.0), 2)  # noqa: S311 (jitter, not crypto)
+
+
+def _remember_identity(state: AgentState, desired: DesiredChildren) -> None:
+    for obj in desired.apply:
+        if obj["kind"] == "Deployment":
+            labels = obj["spec"]["selector"]["matchLabels"]
+            state.selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        elif obj["kind"] == "Service":
+            m = obj["metadata"]
+            port = obj["spec"]["ports"][0]["port"]
+            state.endpoint = f"http://{m['name']}.{m['namespace']}.svc:{port}"
+
+
+def _adopted(objs: Sequence[Mapping[str, Any]], owner: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each child with the Agent as its controller (and nothing else of the Agent copied)."""
+    out = []
+    for obj in objs:
+        child = dict(obj)
+        child["metadata"] = dict(obj["metadata"])
+        kopf.append_owner_reference(child, owner=_as_body(owner))
+        out.append(with_applied_hash(child))
+    return out
+
+
+async def _converge(
+    ctx: Context, children: Sequence[dict[str, Any]], desired: DesiredChildren, *, check_live: bool
+) -> bool:
+    """Apply the children that differ, delete those no longer wanted. True if it wrote."""
+
+    async def apply(obj: dict[str, Any]) -> bool:
+        ref = ObjectRef.of(obj)
+        if check_live and is_current(await ctx.kube.get(ref), obj):
+            return False
+        await ctx.kube.apply(obj)
+        ctx.metrics.api_writes.labels(kind=obj["kind"], action="apply").inc()
+        log.info("Applied %s", ref)
+        return True
+
+    async def delete(ref: ObjectRef) -> bool:
+        if await ctx.kube.get(ref) is None:
+            return False
+        deleted = await ctx.kube.delete(ref)
+        if deleted:
+            ctx.metrics.api_writes.labels(kind=ref.kind, action="delete").inc()
+            log.info("Deleted %s, no longer wanted", ref)
+        return deleted
+
+    writes = [apply(obj) for obj in children]
+    if check_live:
+        writes += [delete(ObjectRef.of_key(key)) for key in desired.absent]
+    results = await asyncio.gather(*writes)
+    return any(results)
+
+
+async def _missing_refs(
+    ctx: Context, spec: AgentSpec, namespace: str
+) -> tuple[status_mod.MissingRef, ...]:
+    """Which referenced Secrets or keys do not exist (one read per Secret)."""
+    refs = referenced_secrets(spec)
+    names = sorted({r.name for r in refs})
+    keys = dict(
+        zip(
+            names,
+            await asyncio.gather(*(ctx.kube.secret_keys(namespace, n) for n in names)),
+            strict=True,
+        )
+    )
+    return tuple(
+        status_mod.MissingRef(secret=r.name, key=r.key, secret_exists=keys[r.name] is not None)
+        for r in refs
+        if keys[r.name] is None or r.key not in (keys[r.name] or ())
+    )
+
+
+# --- Status -----------------------------------------------------------------------------------
+
+
+async def refresh_status(
+    ctx: Context,
+    state: AgentState,
+    *,
+    missing_refs: Sequence[status_mod.MissingRef] | None = None,
+    invalid_spec: str | None = None,
+    reconcile_error: str | None = None,
+) -> bool:
+    """Write the Agent's status if it differs from what it should be. True if written."""
+    async with state.lock:
+        if state.deleting or (state.selector is None and invalid_spec is None):
+            return False
+        if missing_refs is not None:
+            state.missing_refs = tuple(missing_refs)
+        facts = status_mod.Facts(
+            generation=state.generation,
+            desired_replicas=(state.body.get("spec") or {}).get("replicas"),
+            selector=state.selector or "",
+            endpoint=state.endpoint or "",
+            deployment=state.deployment,
+            missing_refs=state.missing_refs,
+            invalid_spec=invalid_spec or state.invalid_spec,
+            reconcile_error=reconcile_error or state.reconcile_error,
+            observed=state.observed_generation == state.generation,
+        )
+        current = state.status
+        desired = status_mod.desired_status(facts, current)
+        patch = status_mod.status_patch(current, desired)
+        if patch is None:
+            return False
+        try:
+            answer = await ctx.kube.patch_status(state.ref, patch)
+        except KubeError as exc:
+            if exc.status == 404:  # the Agent is gone: nothing to report on
+                return False
+            raise
+        state.body["status"] = dict(answer.get("status") or {})
+        return True
+
+
+async def _refresh_quietly(ctx: Context, state: AgentState, **facts: Any) -> None:
+    with contextlib.suppress(KubeError):
+        await refresh_status(ctx, state, **facts)
+
+
+# --- Resync ---------------------------------------------------------------------------------
+
+
+async def _resync_forever(ctx: Context) -> None:
+    """Every interval, reconcile every known Agent against the live children (drift check)."""
+    interval = ctx.settings.resync_interval_seconds
+    while True:
+        await asyncio.sleep(interval * random.uniform(0.9, 1.1))  # noqa: S311 (jitter)
+        await resync_all(ctx)
+
+
+async def resync_all(ctx: Context) -> None:
+    gate = asyncio.Semaphore(RESYNC_CONCURRENCY)
+
+    async def one(state: AgentState) -> None:
+        async with gate:
+            if not state.deleting:
+                await _reconcile_guarded(ctx, state, check_live=True)
+
+    await asyncio.gather(*(one(s) for s in list(_live_states(ctx))))
+
+
+def _live_states(ctx: Context) -> Iterator[AgentState]:
+    yield from ctx.agents.values()
+
+
+# --- Entry point ----------------------------------------------------------------------------
+
+
+def run(
+    *,
+    namespaces: Sequence[str] = (),
+    clusterwide: bool = False,
+    liveness_endpoint: str | None = None,
+    metrics_port: int | None = None,
+    verbose: bool = False,
+    debug: bool = False,
+) -> None:
+    """Run the operator until interrupted (`agent-operator run`)."""
+    kopf.configure(verbose=verbose, debug=debug)
+    memo = kopf.Memo(metrics_port=metrics_port)
+    asyncio.run(
+        kopf.operator(
+            clusterwide=clusterwide or not namespaces,
+            namespaces=list(namespaces),
+            liveness_endpoint=liveness_endpoint,
+            standalone=True,
+            memo=memo,
+        )
+    )

@@ -1,0 +1,279 @@
+"""Every Kubernetes API call the operator makes, in one place.
+
+The official `kubernetes` client is synchronous, so each call runs on a small thread pool of
+its own and the handlers await it: Kopf's event loop never blocks on the network. Children
+are written with server-side apply under one field manager; a write is only sent when the
+live object differs from the desired one, so a resync that finds nothing to change writes
+nothing. Secrets are read only to learn which keys exist: their values never leave
+`secret_keys`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import json
+import urllib.parse
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+
+from agent_operator.builders import ChildKey
+
+T = TypeVar("T")
+
+#: Written on every child: the hash of what the operator last applied, so a changed desire is
+#: seen even when the live object still holds extra fields from an earlier apply.
+APPLIED_HASH_ANNOTATION = "agent-operator.io/applied-hash"
+
+#: Where each kind the operator touches lives in the API (kind -> plural).
+PLURALS: Mapping[tuple[str, str], str] = {
+    ("v1", "ConfigMap"): "configmaps",
+    ("v1", "Secret"): "secrets",
+    ("v1", "Service"): "services",
+    ("v1", "ServiceAccount"): "serviceaccounts",
+    ("apps/v1", "Deployment"): "deployments",
+    ("networking.k8s.io/v1", "NetworkPolicy"): "networkpolicies",
+    ("policy/v1", "PodDisruptionBudget"): "poddisruptionbudgets",
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): "horizontalpodautoscalers",
+    ("agent-operator.io/v1alpha1", "Agent"): "agents",
+}
+
+
+class KubeError(Exception):
+    """An API call failed; says what was tried and what the server answered."""
+
+    def __init__(
+        self, action: str, status: int, reason: str, message: str, retry_after: float | None = None
+    ) -> None:
+        super().__init__(action, status, reason, message)
+        self.action = action
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may succeed (throttling, conflicts, server trouble)."""
+        return self.status in (0, 408, 409, 429) or self.status >= 500
+
+    def __str__(self) -> str:
+        return f"{self.action} failed: {self.status} {self.reason}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """The address of one object: enough to build its URL."""
+
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> ObjectRef:
+        meta = obj["metadata"]
+        return cls(obj["apiVersion"], obj["kind"], meta.get("namespace"), meta["name"])
+
+    @classmethod
+    def of_key(cls, key: ChildKey) -> ObjectRef:
+        return cls(key.api_version, key.kind, key.namespace, key.name)
+
+    def path(self, subresource: str | None = None) -> str:
+        plural = PLURALS[(self.api_version, self.kind)]
+        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        ns = f"/namespaces/{self.namespace}" if self.namespace else ""
+        tail = f"/{subresource}" if subresource else ""
+        return f"{base}{ns}/{plural}/{urllib.parse.quote(self.name)}{tail}"
+
+    def __str__(self) -> str:
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}"
+
+
+def applied_hash(obj: Mapping[str, Any]) -> str:
+    """A stable digest of a desired object (the hash annotation itself excluded)."""
+    canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def with_applied_hash(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `obj` carrying its own applied-hash annotation."""
+    digest = applied_hash(obj)
+    out: dict[str, Any] = json.loads(json.dumps(obj))
+    out["metadata"].setdefault("annotations", {})[APPLIED_HASH_ANNOTATION] = digest
+    return out
+
+
+def contains(live: Any, desired: Any) -> bool:
+    """Whether every field of `desired` is present and equal in `live` (server defaults allowed).
+
+    Lists must have the same length and match element by element: an extra container or port
+    added by hand is drift.
+    """
+    if isinstance(desired, Mapping):
+        return isinstance(live, Mapping) and all(
+            k in live and contains(live[k], v) for k, v in desired.items()
+        )
+    if isinstance(desired, list):
+        return (
+            isinstance(live, list)
+            and len(live) == len(desired)
+            and all(contains(lv, dv) for lv, dv in zip(live, desired, strict=True))
+        )
+    if isinstance(desired, bool) or isinstance(live, bool):
+        return live is desired
+    if isinstance(desired, int | float) and isinstance(live, int | float):
+        return float(live) == float(desired)
+    return bool(live == desired)
+
+
+def is_current(live: Mapping[str, Any] | None, desired: Mapping[str, Any]) -> bool:
+    """Whether a live child already is what `desired` (with its hash annotation) asks for."""
+    if live is None:
+        return False
+    desired_body = {k: v for k, v in desired.items() if k != "status"}
+    return contains(live, desired_body)
+
+
+class Kube:
+    """The operator's API client: typed-free, JSON in and out, off the event loop."""
+
+    def __init__(self, api: k8s_client.ApiClient, *, field_manager: str, workers: int = 16) -> None:
+        self._api = api
+        self._field_manager = field_manager
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kube")
+
+    @classmethod
+    def from_environment(cls, *, field_manager: str, workers: int = 16) -> Kube:
+        """In a pod: its service account; elsewhere: the kubeconfig (KUBECONFIG or ~/.kube)."""
+        configuration = k8s_client.Configuration()
+        try:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        except k8s_config.ConfigException:
+            k8s_config.load_kube_config(client_configuration=configuration)
+        configuration.connection_pool_maxsize = workers
+        api = k8s_client.ApiClient(configuration)
+        api.user_agent = "agent-operator"
+        return cls(api, field_manager=field_manager, workers=workers)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        with contextlib.suppress(Exception):
+            self._api.close()
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, fn)
+
+    def _request(
+        self,
+        action: str,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any] | None:
+        """One synchronous request; None for a 404 on reads and deletes; KubeError otherwise."""
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        serialized = self._api.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=query or [],
+            header_params=headers,
+            body=None,
+            auth_settings=["BearerToken"],
+        )
+        method_, url, header_params, _, _ = serialized
+        payload = json.dumps(body) if body is not None else None
+        try:
+            response = self._api.call_api(method_, url, header_params=header_params, body=payload)
+            raw = response.read()
+        except Exception as exc:  # connection refused, reset, timeouts: all worth a retry
+            raise KubeError(action, 0, type(exc).__name__, str(exc)) from None
+        if response.status == 404 and method in ("GET", "DELETE"):
+            return None
+        if not 200 <= response.status < 300:
+            raise _error_from(action, response.status, raw, response.getheader("Retry-After"))
+        return json.loads(raw) if raw else {}
+
+    async def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        """The live object, or None when it does not exist."""
+        return await self._run(
+            functools.partial(self._request, f"Getting {ref}", "GET", ref.path())
+        )
+
+    async def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Server-side apply under the operator's field manager (conflicts forced: we own these)."""
+        ref = ObjectRef.of(obj)
+        query = [("fieldManager", self._field_manager), ("force", "true")]
+        result = await self._run(
+            functools.partial(
+                self._request,
+                f"Applying {ref}",
+                "PATCH",
+                ref.path(),
+                query=query,
+                body=obj,
+                content_type="application/apply-patch+yaml",
+            )
+        )
+        assert result is not None
+        return result
+
+    async def delete(self, ref: ObjectRef) -> bool:
+        """Delete in the background; False when it was already gone."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        result = await self._run(
+            functools.partial(self._request, f"Deleting {ref}", "DELETE", ref.path(), body=body)
+        )
+        return result is not None
+
+    async def patch_status(self, ref: ObjectRef, status: Mapping[str, Any]) -> dict[str, Any]:
+        """A merge patch of `.status` through the status subresource."""
+        result = await self._run(
+            functools.partial(
+                self._request,
+                f"Patching status of {ref}",
+                "PATCH",
+                ref.path("status"),
+                body={"status": status},
+                content_type="application/merge-patch+json",
+            )
+        )
+        assert result is not None
+        return result
+
+    async def secret_keys(self, namespace: str, name: str) -> frozenset[str] | None:
+        """The key names of a Secret, or None when it does not exist. Values stay here."""
+        ref = ObjectRef("v1", "Secret", namespace, name)
+
+        def keys() -> frozenset[str] | None:
+            secret = self._request(f"Getting {ref}", "GET", ref.path())
+            if secret is None:
+                return None
+            return frozenset(secret.get("data") or {}) | frozenset(secret.get("stringData") or {})
+
+        return await self._run(keys)
+
+
+def _error_from(action: str, status: int, raw: bytes, retry_after: str | None) -> KubeError:
+    reason, message = "", raw.decode("utf-8", "replace")[:500]
+    with contextlib.suppress(ValueError, AttributeError):
+        body = json.loads(raw)
+        reason = str(body.get("reason", ""))
+        message = str(body.get("message", message))
+    delay: float | None = None
+    if retry_after:
+        with contextlib.suppress(ValueError):
+            delay = float(retry_after)
+    return KubeError(action, status, reason or "Error", message, retry_after=delay)
