@@ -167,9 +167,18 @@ def build_crd() -> Schema:
     }
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared sub-schemas out in full: no YAML anchors, which few readers expect."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
 def crd_yaml() -> str:
     """The CRD as the YAML text committed in `crds/agent.yaml`."""
-    body = yaml.safe_dump(build_crd(), sort_keys=False, width=100, allow_unicode=True)
+    body = yaml.dump(
+        build_crd(), Dumper=_PlainDumper, sort_keys=False, width=100, allow_unicode=True
+    )
     return HEADER + body
 
 

@@ -40,6 +40,10 @@ def test_the_committed_crd_is_what_the_generator_writes() -> None:
     assert committed == crd_yaml(), "crds/agent.yaml is stale: run `make crd`"
 
 
+def test_the_committed_crd_repeats_shared_rules_instead_of_aliasing_them() -> None:
+    assert "&id" not in CRD_PATH.read_text(encoding="utf-8")
+
+
 def test_kubernetes_accepts_the_crd_object() -> None:
     kubernetes_validate.validate(build_crd(), desired_version="1.31", strict=True)
 
