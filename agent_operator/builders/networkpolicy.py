@@ -4,7 +4,9 @@ A NetworkPolicy matches pods, namespaces and IP blocks, never host names, so it 
 half of the egress control; the runtime enforces `egress.allowHosts` host by host. Egress is
 denied except:
 
-- DNS: UDP and TCP 53 to kube-dns in `kube-system`;
+- DNS: UDP and TCP 53 to kube-dns (`k8s-app: kube-dns`, CoreDNS included) in `kube-system`; a
+  cluster that resolves through a node-local cache on a link-local address lists that address
+  in `egress.allowCIDRs`;
 - Agent tools: the pods of that Agent, in its namespace, on the runtime port;
 - other in-cluster URLs (a single-label host, or one ending in `.svc` or `.svc.<cluster
   domain>`): every pod of that Service's namespace, on any port (the policy sees the pod's port
