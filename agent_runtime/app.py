@@ -58,6 +58,8 @@ CHAT_PATH: Final = "/v1/chat/completions"
 QUIET_PATHS: Final = frozenset({"/healthz", "/readyz", "/metrics"})
 #: The scope key under which `ServiceMiddleware` hands each request its `RequestStats`.
 STATS_KEY: Final = "agent_runtime.stats"
+#: Paths named in span names; any other path (a 404, say) is left out to bound cardinality.
+SPAN_PATHS: Final = frozenset({CHAT_PATH, "/v1/models"})
 #: Methods whose body is read (and bounded) before routing.
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 #: The generic message of a 500: the cause is logged, never answered.
@@ -106,7 +108,7 @@ class RequestStats:
     """What one request did, filled by the route and logged by `ServiceMiddleware`."""
 
     status: int = 0
-    stream: bool = False
+    stream: bool | None = None
     model_calls: int | None = None
     tool_calls: int | None = None
     prompt_tokens: int | None = None
@@ -117,7 +119,7 @@ class RequestStats:
     content: dict[str, Any] = field(default_factory=dict)
 
     def record_usage(self, usage: Mapping[str, Any]) -> None:
-        """Take the token counts of a usage object (a dict or the engine's `Usage`)."""
+        """Take the token counts of a usage mapping (`prompt_tokens`, `completion_tokens`, ...)."""
         self.prompt_tokens = int(usage.get("prompt_tokens") or 0)
         self.completion_tokens = int(usage.get("completion_tokens") or 0)
         self.total_tokens = int(usage.get("total_tokens") or 0)
@@ -189,6 +191,24 @@ class ServiceMiddleware:
         stats = RequestStats()
         scope[STATS_KEY] = stats
         started = time.perf_counter()
+        if path in QUIET_PATHS:
+            await self._serve(scope, receive, send, stats)
+            self._account(method, path, stats, time.perf_counter() - started)
+            return
+        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        with self.tracer.start_as_current_span(
+            f"{method} {path}" if path in SPAN_PATHS else method,
+            context=propagate.extract(carrier),
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": method, "url.path": path},
+        ) as span:
+            await self._serve(scope, receive, send, stats)
+            span.set_attribute("http.response.status_code", stats.status)
+            # Logged inside the span, so that the line carries its trace and span ids.
+            self._account(method, path, stats, time.perf_counter() - started)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, stats: RequestStats) -> None:
+        """Run the app on the bounded body; answer a crash with a generic 500."""
         response_started = False
 
         async def send_recording(message: Message) -> None:
@@ -198,43 +218,34 @@ class ServiceMiddleware:
                 stats.status = message["status"]
             await send(message)
 
-        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        parent = propagate.extract(carrier)
-        span_name = f"{method} {path}" if path.startswith("/v1/") else method
-        with self.tracer.start_as_current_span(
-            span_name, context=parent, kind=trace.SpanKind.SERVER
-        ) as span:
-            try:
-                replay = await self._read_body(scope, receive, send_recording)
-                if replay is not None:
-                    await self.app(scope, replay, send_recording)
-            except Exception:
-                logger.exception(
-                    "Failed to serve request",
-                    extra={"fields": {"method": method, "path": path}},
-                )
-                if not response_started:
-                    response = error_response(500, INTERNAL_ERROR_MESSAGE, code="internal_error")
-                    await response(scope, receive, send_recording)
-                else:
-                    stats.status = stats.status or 500
-                    stats.error_code = stats.error_code or "internal_error"
-            duration = time.perf_counter() - started
-            span.set_attribute("http.request.method", method)
-            span.set_attribute("url.path", path)
-            span.set_attribute("http.response.status_code", stats.status)
-            if path == CHAT_PATH:
-                self.metrics.requests.labels(status=str(stats.status)).inc()
-                self.metrics.request_duration.observe(duration)
-            fields = {
-                "method": method,
-                "path": path,
-                "status": stats.status,
-                "duration_ms": round(duration * 1000, 3),
-                **stats.fields(),
-            }
-            level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
-            logger.log(level, describe(path, stats.status), extra={"fields": fields})
+        try:
+            replay = await self._read_body(scope, receive, send_recording)
+            if replay is not None:
+                await self.app(scope, replay, send_recording)
+        except Exception:
+            logger.exception(
+                "Failed to serve request",
+                extra={"fields": {"method": scope["method"], "path": scope["path"]}},
+            )
+            stats.error_code = stats.error_code or "internal_error"
+            if not response_started:
+                response = error_response(500, INTERNAL_ERROR_MESSAGE, code="internal_error")
+                await response(scope, receive, send_recording)
+
+    def _account(self, method: str, path: str, stats: RequestStats, duration: float) -> None:
+        """Count a chat completion in the metrics and log one line for any request."""
+        if path == CHAT_PATH:
+            self.metrics.requests.labels(status=str(stats.status)).inc()
+            self.metrics.request_duration.observe(duration)
+        fields = {
+            "method": method,
+            "path": path,
+            "status": stats.status,
+            "duration_ms": round(duration * 1000, 3),
+            **stats.fields(),
+        }
+        level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+        logger.log(level, describe(path, stats.status), extra={"fields": fields})
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """A receive that replays the bounded body; None when a 413 was answered instead."""
@@ -342,9 +353,7 @@ def create_app(
         ServiceMiddleware,
         max_body_bytes=config.limits.max_request_bytes,
         metrics=metrics,
-        tracer=trace.get_tracer("agent_runtime.http")
-        if tracer_provider is None
-        else get_tracer(tracer_provider),
+        tracer=get_tracer(tracer_provider),
     )
     install_error_handlers(app)
 
