@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -56,11 +57,15 @@ class ToolServer:
 
 @contextlib.contextmanager
 def serving(
-    config: RuntimeConfig, engine_factory: EngineFactory | None = None
+    config: RuntimeConfig,
+    engine_factory: EngineFactory | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> Iterator[Runtime]:
     """Serve `config` (with the real engine by default) under uvicorn; stop it on exit."""
     metrics = Metrics()
-    app = create_app(config, metrics=metrics, engine_factory=engine_factory)
+    app = create_app(
+        config, metrics=metrics, engine_factory=engine_factory, tracer_provider=tracer_provider
+    )
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
