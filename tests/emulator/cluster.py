@@ -21,7 +21,14 @@ from typing import Any
 
 from . import apply as ssa
 from .errors import ApiError, Cause, already_exists, bad_request, conflict, invalid, not_found
-from .resources import CRD_KEY, NAMESPACE_KEY, Registry, ResourceType, types_from_crd
+from .resources import (
+    CRD_KEY,
+    DEPLOYMENT_KEY,
+    NAMESPACE_KEY,
+    Registry,
+    ResourceType,
+    types_from_crd,
+)
 from .schema import prune_and_default, validate_object
 from .store import Event, Obj, ObjectKey, ResourceKey, Store
 
@@ -184,6 +191,8 @@ class Cluster:
                 n = next(_cluster_ips)
                 spec["clusterIP"] = f"10.96.{n // 250 % 250}.{n % 250 + 1}"
             spec.setdefault("type", "ClusterIP")
+        elif rtype.key == DEPLOYMENT_KEY and isinstance(obj.get("spec"), dict):
+            obj["spec"].setdefault("replicas", 1)  # also re-defaulted when an update drops it
 
     # --- updating -------------------------------------------------------------------------
 
@@ -204,6 +213,8 @@ class Cluster:
         if expected and str(expected) != old["metadata"]["resourceVersion"]:
             raise conflict(rtype.plural, rtype.group, name)
         new = self._merge_server_fields(rtype, old, copy.deepcopy(body), subresource)
+        if rtype.key == DEPLOYMENT_KEY:
+            self._builtin_defaults(rtype, new)
         if old["metadata"].get("deletionTimestamp"):
             added = set(new["metadata"].get("finalizers") or []) - set(
                 old["metadata"].get("finalizers") or []

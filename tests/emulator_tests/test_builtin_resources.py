@@ -73,3 +73,9 @@ def test_crd_created_through_the_api_is_established(
     crd = ext.read_custom_resource_definition("widgets.example.com")
     conditions = {c.type: c.status for c in crd.status.conditions}
     assert conditions["Established"] == "True"
+
+
+def test_deployment_replicas_default_to_one(http: httpx.Client) -> None:
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    created = http.post(path, json={"metadata": {"name": "d"}, "spec": {}}).json()
+    assert created["spec"]["replicas"] == 1
