@@ -21,6 +21,7 @@ from typing import Any
 
 from . import apply as ssa
 from .errors import ApiError, Cause, already_exists, bad_request, conflict, invalid, not_found
+from .metadata import validate_metadata
 from .resources import (
     CRD_KEY,
     DEPLOYMENT_KEY,
@@ -285,10 +286,10 @@ class Cluster:
         return new
 
     def _validated(self, rtype: ResourceType, obj: Obj, old: Obj | None) -> Obj:
-        if rtype.schema is None:
-            return obj
-        obj = prune_and_default(rtype.schema, obj, root=True)
-        causes = validate_object(rtype.schema, obj, old)
+        causes = validate_metadata(rtype.key, obj["metadata"])
+        if rtype.schema is not None:
+            obj = prune_and_default(rtype.schema, obj, root=True)
+            causes += validate_object(rtype.schema, obj, old)
         if causes:
             raise invalid(rtype.kind, rtype.group, obj["metadata"].get("name", ""), causes)
         return obj

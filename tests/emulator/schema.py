@@ -73,6 +73,8 @@ def prune_and_default(schema: Schema, value: Any, *, root: bool = False) -> Any:
             if root and key in _ROOT_KEYS:
                 result[key] = item  # apiVersion, kind and metadata belong to the server
             elif key in properties:
+                if item is None and not properties[key].get("nullable"):
+                    continue  # the apiserver drops nulls of non-nullable fields, then defaults
                 result[key] = prune_and_default(properties[key], item)
             elif isinstance(additional, dict):
                 result[key] = prune_and_default(additional, item)

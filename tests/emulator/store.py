@@ -31,6 +31,7 @@ class Event:
     rv: int
     type: str  # ADDED, MODIFIED, DELETED, BOOKMARK, ERROR
     obj: Obj
+    prev: Obj | None = None  # the state before a MODIFIED change, for selector transitions
     _line: bytes | None = None
 
     def line(self) -> bytes:
@@ -49,14 +50,25 @@ class Watcher:
     queue: asyncio.Queue[Event | None] = dataclasses.field(default_factory=asyncio.Queue)
 
     def offer(self, event: Event) -> None:
-        obj = event.obj
-        if (
-            self.namespace is not None
-            and obj.get("metadata", {}).get("namespace") != self.namespace
-        ):
-            return
-        if self.accepts(obj):
-            self.queue.put_nowait(event)
+        """Queue the event as this watcher sees it.
+
+        Like the apiserver, an object that starts matching the filter arrives as ADDED and one
+        that stops matching leaves as DELETED.
+        """
+        now = self._sees(event.obj)
+        before = event.prev is not None and self._sees(event.prev)
+        if event.type != "MODIFIED" or (now and before):
+            if now:
+                self.queue.put_nowait(event)
+        elif now:
+            self.queue.put_nowait(Event(event.rv, "ADDED", event.obj))
+        elif before:
+            self.queue.put_nowait(Event(event.rv, "DELETED", event.obj))
+
+    def _sees(self, obj: Obj) -> bool:
+        if self.namespace is not None and obj["metadata"].get("namespace") != self.namespace:
+            return False
+        return self.accepts(obj)
 
     def close(self) -> None:
         self.queue.put_nowait(None)
@@ -100,8 +112,11 @@ class Store:
 
     def put(self, key: ResourceKey, obj: Obj, event_type: str) -> None:
         meta = obj["metadata"]
-        self._objects[key][(meta.get("namespace"), meta["name"])] = obj
-        self._publish(key, Event(int(meta["resourceVersion"]), event_type, obj))
+        objects = self._objects[key]
+        object_key = (meta.get("namespace"), meta["name"])
+        prev = objects.get(object_key)
+        objects[object_key] = obj
+        self._publish(key, Event(int(meta["resourceVersion"]), event_type, obj, prev))
 
     def remove(self, key: ResourceKey, obj: Obj) -> None:
         meta = obj["metadata"]

@@ -139,3 +139,9 @@ def test_apply_is_validated(api: httpx.Client) -> None:
         params={"fieldManager": "op"},
     )
     assert answer.status_code == 422
+
+
+def test_null_of_a_non_nullable_field_is_dropped_then_defaulted(api: httpx.Client) -> None:
+    created = api.post(WIDGETS, json=widget("w", maxSize=None, colour=None)).json()
+    assert created["spec"]["maxSize"] == 50
+    assert "colour" not in created["spec"]

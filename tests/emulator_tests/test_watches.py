@@ -111,3 +111,16 @@ def test_abruptly_dropped_watches_are_cut(k8s: EmulatorServer) -> None:
                 break
             watch.ended.wait(0.02)
         assert watch.ended.wait(10)
+
+
+def test_objects_entering_and_leaving_a_selector_are_added_and_deleted(
+    k8s: EmulatorServer, http: httpx.Client
+) -> None:
+    merge = {"Content-Type": "application/merge-patch+json"}
+    http.post(CM, json={"metadata": {"name": "a"}})
+    rv = http.get(CM).json()["metadata"]["resourceVersion"]
+    http.patch(f"{CM}/a", json={"metadata": {"labels": {"app": "x"}}}, headers=merge)
+    http.patch(f"{CM}/a", json={"data": {"k": "v"}}, headers=merge)
+    http.patch(f"{CM}/a", json={"metadata": {"labels": {"app": "y"}}}, headers=merge)
+    events = read_events(http, CM, 3, resourceVersion=rv, labelSelector="app=x")
+    assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "DELETED"]
