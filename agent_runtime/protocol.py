@@ -13,6 +13,9 @@ Unknown-field policy of a chat completion request:
 - `metadata`, `user`, `store`, `safe_prompt`, `prompt_cache_key`, `service_tier`,
   `safety_identifier`: accepted and ignored, they cannot change the answer;
 - anything else: refused with 422 naming the field, so a typo never silently does nothing.
+
+Messages take text content (a string or text parts; other parts are refused) and the fields
+a client replays from an earlier answer (`tool_calls`, `prefix`, OpenAI's `refusal`, ...).
 """
 
 from __future__ import annotations
@@ -67,10 +70,17 @@ class ChatMessage(BaseModel):
     tool_calls: list[ToolCall] | None = None
     tool_call_id: str | None = None
     prefix: bool | None = None
+    # What OpenAI's `message.model_dump()` carries back in a replayed answer; ignored.
+    refusal: str | None = None
+    annotations: list[Any] | None = None
+    audio: dict[str, Any] | None = None
+    function_call: dict[str, Any] | None = None
 
     def to_engine(self) -> dict[str, Any]:
         """The message as the engine takes it: text content, OpenAI's `developer` as `system`."""
-        message = self.model_dump(exclude_none=True)
+        message = self.model_dump(
+            exclude_none=True, exclude={"refusal", "annotations", "audio", "function_call"}
+        )
         if self.role == "developer":
             message["role"] = "system"
         if isinstance(self.content, list):
