@@ -65,6 +65,8 @@ BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 #: The generic message of a 500: the cause is logged, never answered.
 INTERNAL_ERROR_MESSAGE: Final = "the agent runtime failed unexpectedly; the error is logged"
 
+#: An error's `type` by status, as Mistral's and OpenAI's APIs name them; any other 4xx is an
+#: `invalid_request_error`, any 5xx an `api_error`.
 ERROR_TYPES: Final[Mapping[int, str]] = {
     401: "authentication_error",
     403: "permission_error",
