@@ -69,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from agent_runtime.server import ServeOptions, serve
 
+        if load_or_explain(args.config, sys.stderr) is None:
+            return 1
         return serve(
             ServeOptions(
                 config_path=args.config,
@@ -99,22 +101,27 @@ def run_mock_llm(host: str, port: int, latency_ms: int, script: str | None) -> i
 
 def check_config(path: str, out: TextIO, err: TextIO) -> int:
     """Print a summary of a valid config (exit 0) or why it is not valid (exit 1)."""
+    config = load_or_explain(path, err)
+    if config is None:
+        return 1
+    print(summarize(config), file=out)
+    return 0
+
+
+def load_or_explain(path: str, err: TextIO) -> RuntimeConfig | None:
+    """The config at `path`, or None after printing why it cannot be used (no traceback)."""
     try:
-        config = load_config(path)
+        return load_config(path)
     except OSError as exc:
         print(f"Cannot read {path}: {exc.strerror}", file=err)
-        return 1
     except ValidationError as exc:
         print(f"Invalid config {path}:", file=err)
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"]) or "(top level)"
             print(f"  {where}: {error['msg']}", file=err)
-        return 1
     except ValueError as exc:
         print(f"Invalid config {path}: {exc}", file=err)
-        return 1
-    print(summarize(config), file=out)
-    return 0
+    return None
 
 
 def summarize(config: RuntimeConfig) -> str:

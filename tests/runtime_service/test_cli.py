@@ -1,5 +1,6 @@
 """The `agent-runtime` command line: check-config, serve's defaults, mock-llm, `python -m`."""
 
+import contextlib
 import io
 import json
 import signal
@@ -125,3 +126,12 @@ def test_mock_llm_serves_a_script_until_sigterm(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
         process.wait(30)
+
+
+def test_serve_refuses_an_invalid_config_without_a_traceback(tmp_path: Path) -> None:
+    broken = write(tmp_path, {**CONFIG, "limits": {"maxTurns": 0}})
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["serve", "--config", str(broken), "--port", str(free_port())]) == 1
+    assert "limits.maxTurns" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
