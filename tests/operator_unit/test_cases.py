@@ -6,6 +6,7 @@ the field path that both sides must report. The valid cases and every example mu
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import yaml
 
 from agent_operator.builders import agent_meta
 from agent_operator.spec import KIND, SpecError, parse_spec
-from tests.operator_unit.crd_validation import problems
+from tests.operator_unit.crd_validation import agent_schema, problems, with_defaults
 
 CASES = Path(__file__).parent / "cases"
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -69,3 +70,9 @@ def test_the_crd_refuses_an_invalid_agent_naming_the_problem(path: Path) -> None
     (agent,) = _agents(path)
     found = problems(agent)
     assert any(_expected_fragment(path) in problem for problem in found), found
+
+
+@pytest.mark.parametrize("agent", VALID_AGENTS)
+def test_the_crds_defaults_are_the_models_defaults(agent: dict[str, Any]) -> None:
+    defaulted = with_defaults(agent_schema(), copy.deepcopy(agent))
+    assert parse_spec(defaulted["spec"]) == parse_spec(agent["spec"])
