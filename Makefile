@@ -27,12 +27,12 @@ lint: setup
 unit: setup
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The Agent CRD, regenerated from the pydantic models in agent_operator/spec.py.
+# The Agent CRD, regenerated from the pydantic models in agent_operator/spec.py, and the
+# chart's copy of it (tests fail when either is stale).
 crd: setup
 	$(PY) -m agent_operator.crd > crds/agent.yaml
+	$(MAKE) chart-crd
 
-# The chart's copy of the Agent CRD, refreshed from crds/agent.yaml (a chart test fails when
-# the two differ).
 .PHONY: chart-crd
 chart-crd:
 	cp crds/agent.yaml charts/agent-operator/files/agent.yaml

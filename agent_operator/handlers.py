@@ -36,6 +36,8 @@ AGENT_API_VERSION = f"{GROUP}/{VERSION}"
 MANAGED = {"app.kubernetes.io/managed-by": "agent-operator"}
 #: Agents reconciled at once by the resync loop: enough to keep the API busy, not flooded.
 RESYNC_CONCURRENCY = 8
+#: A Deployment's rollout comes as a burst of events; its status is written once per burst.
+STATUS_DEBOUNCE_SECONDS = 0.25
 
 Key = tuple[str, str]
 log = logging.getLogger("agent_operator")
@@ -47,13 +49,13 @@ class AgentState:
 
     body: dict[str, Any]
     lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
-    deployment: dict[str, Any] | None = None
     selector: str | None = None
     endpoint: str | None = None
     missing_refs: tuple[status_mod.MissingRef, ...] | None = None
     invalid_spec: str | None = None
     reconcile_error: str | None = None
     observed_generation: int | None = None
+    refresh_pending: bool = False
 
     @property
     def ref(self) -> ObjectRef:
@@ -80,8 +82,18 @@ class Context:
         self.settings = settings
         self.kube = kube
         self.agents: dict[Key, AgentState] = {}
+        # Owned Deployments as last seen, by their Agent's key: kept even before the Agent is
+        # seen, since after a restart the two watches deliver in no particular order.
+        self.deployments: dict[Key, dict[str, Any]] = {}
         self.metrics = OperatorMetrics(lambda: [s.status for s in list(self.agents.values())])
         self.resync_task: asyncio.Task[None] | None = None
+        self.background: set[asyncio.Task[None]] = set()
+
+    def deployment(self, state: AgentState) -> dict[str, Any] | None:
+        """The Agent's Deployment as last seen, if it is owned by this very Agent."""
+        meta = state.body["metadata"]
+        dep = self.deployments.get((meta["namespace"], meta["name"]))
+        return dep if dep is not None and dep["owner_uid"] == meta.get("uid") else None
 
     def state(self, body: Mapping[str, Any]) -> AgentState:
         """The state of the Agent in `body`, created or refreshed from it."""
@@ -180,17 +192,20 @@ async def follow_deployment(
     owner = _agent_owner(body)
     if owner is None:
         return
-    state = ctx.agents.get((body["metadata"]["namespace"], owner))
+    key = (body["metadata"]["namespace"], owner)
+    deleted = event.get("type") == "DELETED"
+    if deleted:
+        ctx.deployments.pop(key, None)
+    else:
+        ctx.deployments[key] = _trim_deployment(body)
+    state = ctx.agents.get(key)
     if state is None or state.body["metadata"].get("uid") != _owner_uid(body):
         return
-    if event.get("type") == "DELETED":
-        state.deployment = None
-        if not state.deleting:
-            logger.info("Deployment %s was deleted; restoring it.", body["metadata"]["name"])
-            await _reconcile_guarded(ctx, state, check_live=True)
-        return
-    state.deployment = _trim_deployment(body)
-    await refresh_status(ctx, state)
+    if deleted and not state.deleting:
+        logger.info("Deployment %s was deleted; restoring it.", body["metadata"]["name"])
+        await _reconcile_guarded(ctx, state, check_live=True)
+    elif not deleted:
+        schedule_refresh(ctx, state)
 
 
 def _agent_owner(body: Mapping[str, Any]) -> str | None:
@@ -214,6 +229,7 @@ def _owner_uid(body: Mapping[str, Any]) -> str | None:
 def _trim_deployment(body: Mapping[str, Any]) -> dict[str, Any]:
     meta = body.get("metadata") or {}
     return {
+        "owner_uid": _owner_uid(body),
         "metadata": {"name": meta.get("name"), "generation": meta.get("generation")},
         "spec": {"replicas": (body.get("spec") or {}).get("replicas")},
         "status": dict(body.get("status") or {}),
@@ -416,7 +432,7 @@ async def refresh_status(
             desired_replicas=(state.body.get("spec") or {}).get("replicas"),
             selector=state.selector or "",
             endpoint=state.endpoint or "",
-            deployment=state.deployment,
+            deployment=ctx.deployment(state),
             missing_refs=state.missing_refs,
             invalid_spec=invalid_spec or state.invalid_spec,
             reconcile_error=reconcile_error or state.reconcile_error,
@@ -435,6 +451,25 @@ async def refresh_status(
             raise
         state.body["status"] = dict(answer.get("status") or {})
         return True
+
+
+def schedule_refresh(ctx: Context, state: AgentState) -> None:
+    """Refresh the status soon, once for however many events arrive meanwhile."""
+    if state.refresh_pending:
+        return
+    state.refresh_pending = True
+
+    async def later() -> None:
+        await asyncio.sleep(STATUS_DEBOUNCE_SECONDS)
+        state.refresh_pending = False
+        try:
+            await refresh_status(ctx, state)
+        except KubeError as exc:
+            log.warning("Status of Agent %s not written: %s", state.ref, exc)
+
+    task = asyncio.create_task(later())
+    ctx.background.add(task)
+    task.add_done_callback(ctx.background.discard)
 
 
 async def _refresh_quietly(ctx: Context, state: AgentState, **facts: Any) -> None:
@@ -482,6 +517,8 @@ def run(
 ) -> None:
     """Run the operator until interrupted (`agent-operator run`)."""
     kopf.configure(verbose=verbose, debug=debug)
+    if not debug:  # one line per API call is for debugging only
+        logging.getLogger("urllib3").setLevel(logging.WARNING)
     memo = kopf.Memo(metrics_port=metrics_port)
     asyncio.run(
         kopf.operator(

@@ -194,9 +194,9 @@ class Kube:
             auth_settings=["BearerToken"],
         )
         method_, url, header_params, _, _ = serialized
-        payload = json.dumps(body) if body is not None else None
         try:
-            response = self._api.call_api(method_, url, header_params=header_params, body=payload)
+            # The REST layer serialises dicts as JSON for JSON and YAML content types alike.
+            response = self._api.call_api(method_, url, header_params=header_params, body=body)
             raw = response.read()
         except Exception as exc:  # connection refused, reset, timeouts: all worth a retry
             raise KubeError(action, 0, type(exc).__name__, str(exc)) from None
