@@ -42,5 +42,10 @@ chart-crd:
 e2e: setup
 	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
+# The main job: an example Agent answering, in a kind cluster when Docker and kind are there,
+# otherwise served locally against the mock model (see scripts/demo.py).
+demo: setup
+	$(PY) scripts/demo.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
