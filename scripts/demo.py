@@ -95,8 +95,8 @@ def local_demo(mock_port: int, port: int) -> int:
             answer = _ask(base)
             print(f"answer: {answer['choices'][0]['message']['content']}")
             usage = answer["usage"]
-            tokens = (usage["prompt_tokens"], usage["completion_tokens"])
-            print("usage: %d prompt + %d completion tokens" % tokens)
+            prompt, completion = usage["prompt_tokens"], usage["completion_tokens"]
+            print(f"usage: {prompt} prompt + {completion} completion tokens")
             print("$ (the same, streamed)")
             print("streamed: " + "".join(_stream(base)))
     return 0
