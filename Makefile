@@ -31,7 +31,11 @@ unit: setup
 # chart's copy of it (tests fail when either is stale).
 crd: setup
 	$(PY) -m agent_operator.crd > crds/agent.yaml
-	$(MAKE) chart-crd
+	$(MAKE) chart-crd docs
+
+# The Agent reference page, generated from the CRD's descriptions (a test fails when stale).
+docs: setup
+	$(PY) -m agent_operator.reference > docs/agent-reference.md
 
 .PHONY: chart-crd
 chart-crd:
