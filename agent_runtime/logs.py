@@ -64,3 +64,7 @@ def configure_logging(level: str | int = "INFO", stream: IO[str] | None = None) 
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # HTTP clients log every request URL at INFO: a GET tool's arguments are in its query, and
+    # content stays out of logs unless asked for. Their warnings and errors still come through.
+    for name in ("httpx", "httpx2", "httpcore", "httpcore2"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
