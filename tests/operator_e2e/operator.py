@@ -48,10 +48,17 @@ def free_port() -> int:
 class OperatorProcess:
     """`agent-operator run -A` against a kubeconfig, with its log in `log_path`."""
 
-    def __init__(self, kubeconfig: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kubeconfig: Path,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.kubeconfig = kubeconfig
         self.log_path = log_path
         self.extra_env = env or {}
+        self.extra_args = args
         self.process: subprocess.Popen[bytes] | None = None
         self.liveness_port = 0
 
@@ -72,6 +79,7 @@ class OperatorProcess:
             "--verbose",
             "--liveness",
             f"http://127.0.0.1:{self.liveness_port}/healthz",
+            *self.extra_args,
         ]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
