@@ -76,6 +76,18 @@ def test_deployment_mounts_each_secret_key_as_a_file(children: BuildChildren) ->
     assert shared["readOnly"] is True
 
 
+def test_secret_mounts_are_whole_volumes_so_a_rotated_key_reaches_the_pod(
+    children: BuildChildren,
+) -> None:
+    # The kubelet refreshes a mounted Secret volume in place when the Secret changes, but never
+    # a `subPath` mount; the runtime re-reads the file at each use, so no pod has to roll.
+    pod = _pod(children, model={"name": "m", "apiKeySecretRef": {"name": "s", "key": "apiKey"}})
+    mounts = pod["spec"]["containers"][0]["volumeMounts"]
+    assert all("subPath" not in m and "subPathExpr" not in m for m in mounts)
+    template_annotations = pod["metadata"].get("annotations") or {}
+    assert not any("secret" in key.lower() for key in template_annotations)
+
+
 def test_an_agent_without_secrets_mounts_none(children: BuildChildren) -> None:
     volumes = _pod(children)["spec"]["volumes"]
     assert [v["name"] for v in volumes] == ["config", "tmp"]
