@@ -2,8 +2,9 @@
 
 kmock 0.8 provides the aiohttp handler plumbing, request parsing and its reaction DSL
 (`emulator['get /path'] << 500`), which still takes precedence here for ad-hoc test reactions.
-Everything kmock's own emulation gets wrong for an operator (metadata, concurrency, patches, apply, watches, selectors, subresources, validation,
-garbage collection) is replaced: requests that no user reaction claims are served by
+Everything kmock's own emulation gets wrong for an operator (metadata, concurrency,
+patches, apply, watches, selectors, subresources, validation, garbage collection) is
+replaced: requests that no user reaction claims are served by
 :class:`~tests.emulator.api.Api` over :class:`~tests.emulator.cluster.Cluster`. kmock's
 request log is kept short so every request costs the same however many came before.
 """
