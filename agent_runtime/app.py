@@ -163,8 +163,12 @@ def error_response(
     body = ErrorBody(
         message=message, type=error_type(status), param=param, code=code, detail=detail
     )
+    # `param` and `code` are always present (null when not known), as in Mistral's and
+    # OpenAI's own error bodies; `detail` only on a 422.
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, headers=dict(headers or {})
+        body.model_dump(exclude={"detail"} if detail is None else set()),
+        status_code=status,
+        headers=dict(headers or {}),
     )
 
 
