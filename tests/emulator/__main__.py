@@ -2,7 +2,10 @@
 
 Prints the URL when listening; writes a kubeconfig with `--kubeconfig-out`; installs CRDs and
 other manifests given with `--crd`; runs the stand-in Deployment controller with
-`--deployment-controller`. Stops on SIGINT/SIGTERM.
+`--deployment-controller`. With `--control-port`, a second listener on 127.0.0.1 lets another
+process (a benchmark) read the request counts and reset them: `GET /totals` answers
+`[{"user_agent": ..., "verb": ..., "count": n}, ...]`, `POST /reset` zeroes them. Stops on
+SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp.web
 import yaml
 
 from .emulator import Emulator
@@ -35,7 +39,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds before the Deployment controller writes status",
     )
     parser.add_argument("--kubeconfig-out", type=Path, help="write a kubeconfig here")
+    parser.add_argument(
+        "--control-port", type=int, help="serve request counts on this port of 127.0.0.1"
+    )
     return parser.parse_args(argv)
+
+
+def control_app(emulator: Emulator) -> aiohttp.web.Application:
+    """Request counts for another process: `GET /totals`, `POST /reset`."""
+
+    async def totals(_: aiohttp.web.Request) -> aiohttp.web.Response:
+        rows = [
+            {"user_agent": agent, "verb": verb, "count": count}
+            for (agent, verb), count in emulator.recorder.totals().items()
+        ]
+        return aiohttp.web.json_response(rows)
+
+    async def reset(_: aiohttp.web.Request) -> aiohttp.web.Response:
+        emulator.recorder.reset()
+        return aiohttp.web.json_response({})
+
+    app = aiohttp.web.Application()
+    app.router.add_get("/totals", totals)
+    app.router.add_post("/reset", reset)
+    return app
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -53,9 +80,18 @@ async def run(args: argparse.Namespace) -> None:
     if args.deployment_controller:
         emulator.deployments.enable(args.deployment_delay)
     task = asyncio.create_task(serve(emulator, sock, stop))
+    control: aiohttp.web.AppRunner | None = None
+    if args.control_port is not None:
+        control = aiohttp.web.AppRunner(control_app(emulator), handle_signals=False)
+        await control.setup()
+        await aiohttp.web.TCPSite(control, "127.0.0.1", args.control_port).start()
     await asyncio.sleep(0.05)
     print(f"Serving the Kubernetes emulator at {url}", flush=True)
-    await task
+    try:
+        await task
+    finally:
+        if control is not None:
+            await control.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
