@@ -227,13 +227,17 @@ class Emulator:
         wait_http(f"{self.control}/totals", self.process, "the emulator's control port")
 
     async def totals(self, session: aiohttp.ClientSession) -> dict[str, dict[str, int]]:
-        """Requests so far by user agent class (`operator`, `other`) and verb."""
+        """Requests so far by user agent class (`operator`, `other`) and verb; `detail`: the
+        operator's by `verb resource`."""
         async with session.get(f"{self.control}/totals") as response:
             rows = await response.json()
-        out: dict[str, dict[str, int]] = {"operator": {}, "other": {}}
+        out: dict[str, dict[str, int]] = {"operator": {}, "other": {}, "detail": {}}
         for row in rows:
             who = "operator" if row["user_agent"].startswith(OPERATOR_AGENTS) else "other"
             out[who][row["verb"]] = out[who].get(row["verb"], 0) + int(row["count"])
+            if who == "operator":
+                key = f"{row['verb']} {row['resource']}"
+                out["detail"][key] = out["detail"].get(key, 0) + int(row["count"])
         return out
 
     async def reset(self, session: aiohttp.ClientSession) -> None:
@@ -335,6 +339,7 @@ class Result:
     create_reads: int = 0
     create_watches: int = 0
     create_writes: int = 0
+    create_detail: dict[str, int] = dataclasses.field(default_factory=dict)
     create_cpu: float = 0.0
     emulator_cpu: float = 0.0
     baseline_emulator_cpu: float = 0.0
@@ -404,8 +409,11 @@ async def run_one(n: int, resync_seconds: float, workdir: Path) -> Result:
             )
             result.ready_p50, result.ready_p99 = percentile(to_ready, 50), percentile(to_ready, 99)
             await asyncio.sleep(1.0)  # late status writes land before counting
-            counts = (await emulator.totals(session))["operator"]
-            result.create_reads, result.create_watches, result.create_writes = reads_writes(counts)
+            totals = await emulator.totals(session)
+            result.create_detail = totals["detail"]
+            result.create_reads, result.create_watches, result.create_writes = reads_writes(
+                totals["operator"]
+            )
             result.rss_peak = sampler.peak
 
             await measure_resync(session, emulator, pid, n, resync_seconds, started_at, result)
@@ -574,6 +582,8 @@ def report(results: Sequence[Result]) -> None:
         ]
         header = (f"N = {r.n}", "operator", "baseline (plain client)", "ratio", "target")
         print_table(f"Operator at N = {r.n}", header, rows)
+        detail = ", ".join(f"{k}: {v / r.n:.2f}" for k, v in sorted(r.create_detail.items()))
+        print(f"\nOperator requests per Agent while creating: {detail}")
     if len(results) >= 2:
         a, b = results[0], results[-1]
         slope = (b.rss_peak - a.rss_peak) / (b.n - a.n)

@@ -4,8 +4,8 @@ Prints the URL when listening; writes a kubeconfig with `--kubeconfig-out`; inst
 other manifests given with `--crd`; runs the stand-in Deployment controller with
 `--deployment-controller`. With `--control-port`, a second listener on 127.0.0.1 lets another
 process (a benchmark) read the request counts and reset them: `GET /totals` answers
-`[{"user_agent": ..., "verb": ..., "count": n}, ...]`, `POST /reset` zeroes them. Stops on
-SIGINT/SIGTERM.
+`[{"user_agent": ..., "verb": ..., "resource": ..., "count": n}, ...]`, `POST /reset` zeroes
+them. Stops on SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ def control_app(emulator: Emulator) -> aiohttp.web.Application:
 
     async def totals(_: aiohttp.web.Request) -> aiohttp.web.Response:
         rows = [
-            {"user_agent": agent, "verb": verb, "count": count}
-            for (agent, verb), count in emulator.recorder.totals().items()
+            {"user_agent": agent, "verb": verb, "resource": resource, "count": count}
+            for (agent, verb, resource), count in emulator.recorder.totals().items()
         ]
         return aiohttp.web.json_response(rows)
 

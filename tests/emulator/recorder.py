@@ -50,18 +50,21 @@ class Recorder:
 
     def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
         self._entries: collections.deque[RecordedRequest] = collections.deque(maxlen=capacity)
-        # Counts by (user agent, verb) that the bounded log cannot give past its capacity:
-        # a benchmark of thousands of objects counts every request it caused.
-        self._totals: collections.Counter[tuple[str, str]] = collections.Counter()
+        # Counts by (user agent, verb, resource[/subresource]) that the bounded log cannot give
+        # past its capacity: a benchmark of thousands of objects counts every request it caused.
+        self._totals: collections.Counter[tuple[str, str, str]] = collections.Counter()
         self._lock = threading.Lock()
 
     def record(self, entry: RecordedRequest) -> None:
         with self._lock:
             self._entries.append(entry)
-            self._totals[(entry.user_agent, entry.verb)] += 1
+            resource = (entry.resource or "") + (
+                f"/{entry.subresource}" if entry.subresource else ""
+            )
+            self._totals[(entry.user_agent, entry.verb, resource)] += 1
 
-    def totals(self) -> dict[tuple[str, str], int]:
-        """Requests since the last reset by (user agent, verb), however many there were."""
+    def totals(self) -> dict[tuple[str, str, str], int]:
+        """Requests since the last reset by (user agent, verb, resource), however many."""
         with self._lock:
             return dict(self._totals)
 
