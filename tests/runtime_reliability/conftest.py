@@ -18,6 +18,9 @@ import httpx
 
 from tests.runtime_service.conftest import AGENT, Runtime
 
+# `start` runs `agent-runtime serve` as a process on 127.0.0.1 (and kills it if left running).
+from tests.runtime_service.test_server import start as start
+
 #: Slack on top of `requestTimeoutSeconds` within which every request must be answered.
 GRACE_SECONDS: Final = 3.0
 #: The error shape of every 4xx and 5xx the runtime answers (Mistral's, which OpenAI reads).
