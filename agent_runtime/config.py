@@ -138,6 +138,10 @@ class AgentTool(_Model):
     agent_name: str
     timeout_seconds: float = Field(default=60.0, gt=0)
     retry: RetryPolicy = RetryPolicy()
+    bearer_token: SecretSource | None = Field(
+        default=None,
+        description="The other agent's API token, sent as `Authorization: Bearer` when set.",
+    )
 
 
 class Tool(_Model):

@@ -1,7 +1,9 @@
 """Agent tools: another Agent, called through its `/v1/chat/completions` (non-streamed).
 
 The model passes `{"message": str}`; the other agent runs its whole loop and its final
-answer's content is this tool's result. Retries and timeouts as for HTTP tools.
+answer's content is this tool's result. Retries and timeouts as for HTTP tools. When the
+other agent requires a token, `bearerToken` names the secret holding it; it is read on every
+call and sent as `Authorization: Bearer`, never put in a message.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from agent_runtime.config import SecretUnavailableError
 from agent_runtime.config import Tool as ToolConfig
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
 from agent_runtime.tools.base import Tool, ToolError
@@ -59,6 +62,17 @@ class AgentTool(Tool):
     def budget_seconds(self) -> float:
         return retry_budget(self.target.timeout_seconds, self.target.retry)
 
+    def _headers(self) -> dict[str, str]:
+        """The bearer token of the other agent, read now (so a rotated one is used), if any."""
+        source = self.target.bearer_token
+        if source is None:
+            return {}
+        try:
+            token = source.read()
+        except SecretUnavailableError as exc:
+            raise ToolError(f"tool {self.name}: bearer token: {exc}") from None
+        return {"Authorization": f"Bearer {token}"}
+
     async def call(self, arguments: dict[str, Any]) -> Any:
         try:
             self._egress.check(self.url)
@@ -72,9 +86,10 @@ class AgentTool(Tool):
             "messages": [{"role": "user", "content": message}],
             "stream": False,
         }
+        headers = self._headers()
         response = await send_with_retries(
             self._http,
-            lambda: self._http.build_request("POST", self.url, json=body),
+            lambda: self._http.build_request("POST", self.url, json=body, headers=headers),
             tool=self.name,
             attempt_seconds=self.target.timeout_seconds,
             policy=self.target.retry,
