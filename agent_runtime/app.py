@@ -470,27 +470,35 @@ def create_app(
         """
         log_content = config.observability.log_content
         answer: list[str] = []
-        async with aclosing(chunks) as rest:  # type: ignore[type-var]
-            pending = first
-            while pending is not None:
-                pending["model"] = agent_name
-                usage = pending.get("usage")
-                if isinstance(usage, Mapping):
-                    stats.record_usage(usage)
-                error = pending.get("error")
-                if isinstance(error, Mapping):
-                    stats.error_code = str(error.get("code"))
-                for choice in pending.get("choices") or []:
-                    if choice.get("finish_reason"):
-                        stats.finish_reason = str(choice["finish_reason"])
-                    delta = choice.get("delta") or {}
-                    if log_content and isinstance(delta.get("content"), str):
-                        answer.append(delta["content"])
-                yield f"data: {json.dumps(pending, ensure_ascii=False)}\n\n".encode()
-                try:
-                    pending = await anext(rest)
-                except StopAsyncIteration:
-                    pending = None
+        try:
+            async with aclosing(chunks) as rest:  # type: ignore[type-var]
+                pending = first
+                while pending is not None:
+                    pending["model"] = agent_name
+                    usage = pending.get("usage")
+                    if isinstance(usage, Mapping):
+                        stats.record_usage(usage)
+                    error = pending.get("error")
+                    if isinstance(error, Mapping):
+                        stats.error_code = str(error.get("code"))
+                    for choice in pending.get("choices") or []:
+                        if choice.get("finish_reason"):
+                            stats.finish_reason = str(choice["finish_reason"])
+                        delta = choice.get("delta") or {}
+                        if log_content and isinstance(delta.get("content"), str):
+                            answer.append(delta["content"])
+                    yield f"data: {json.dumps(pending, ensure_ascii=False)}\n\n".encode()
+                    try:
+                        pending = await anext(rest)
+                    except StopAsyncIteration:
+                        pending = None
+        finally:
+            # The engine's stream (`loop.LoopStream`) tells how many calls it made, even when
+            # the client left early; another engine may not, and then nothing is logged.
+            for name in ("model_calls", "tool_calls"):
+                count = getattr(chunks, name, None)
+                if isinstance(count, int):
+                    setattr(stats, name, count)
         if log_content:
             stats.content["answer"] = "".join(answer)
         yield b"data: [DONE]\n\n"

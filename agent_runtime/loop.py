@@ -21,7 +21,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -37,7 +37,15 @@ from agent_runtime.schemas import SchemaViolationError, parse_json, validate
 from agent_runtime.telemetry import GEN_AI_SYSTEM, Metrics, default_metrics, get_tracer
 from agent_runtime.tools import Tool, ToolError, ToolOutcome, ToolRegistry
 
-__all__ = ["Agent", "LoopError", "LoopResult", "RequestOptions", "Usage", "error_chunk"]
+__all__ = [
+    "Agent",
+    "LoopError",
+    "LoopResult",
+    "LoopStream",
+    "RequestOptions",
+    "Usage",
+    "error_chunk",
+]
 
 T = TypeVar("T")
 
@@ -111,6 +119,35 @@ def error_chunk(chunk_id: str, model: str, error: LoopError) -> dict[str, Any]:
         "choices": [{"index": 0, "delta": {}, "finish_reason": "error"}],
         "error": {"code": error.code, "message": error.message, "status_code": error.status_code},
     }
+
+
+class LoopStream:
+    """The chunks of one streamed request, and the calls it has made so far.
+
+    It iterates like the async generator it wraps (`anext`, `async for`, `aclose`), and tells
+    the service, once the stream has ended, how many model and tool calls it took.
+    """
+
+    def __init__(self, chunks: AsyncGenerator[dict[str, Any]], run: _Run) -> None:
+        self._chunks = chunks
+        self._run = run
+
+    def __aiter__(self) -> LoopStream:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        return await anext(self._chunks)
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()
+
+    @property
+    def model_calls(self) -> int:
+        return self._run.model_calls
+
+    @property
+    def tool_calls(self) -> int:
+        return self._run.tool_calls
 
 
 class Agent:
@@ -188,13 +225,16 @@ class Agent:
             self._end_span(span, run, result.finish_reason)
             return result
 
-    async def stream(
+    def stream(
         self, messages: list[dict[str, Any]], options: RequestOptions = RequestOptions()
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> LoopStream:
         """Run the loop, streaming the final answer's tokens as the model produces them."""
+        run = _Run(messages=self._conversation(messages))
+        return LoopStream(self._stream(run, options), run)
+
+    async def _stream(self, run: _Run, options: RequestOptions) -> AsyncGenerator[dict[str, Any]]:
         span = self._request_span()
         context = trace.set_span_in_context(span)
-        run = _Run(messages=self._conversation(messages))
         deadline = asyncio.get_running_loop().time() + self.config.limits.request_timeout_seconds
         chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())

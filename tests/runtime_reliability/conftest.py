@@ -18,7 +18,9 @@ import httpx
 
 from tests.runtime_service.conftest import AGENT, Runtime
 
+# Fixtures of the service tests, shared here: `output` captures the runtime's JSON log lines;
 # `start` runs `agent-runtime serve` as a process on 127.0.0.1 (and kills it if left running).
+from tests.runtime_service.test_request_logs import output as output
 from tests.runtime_service.test_server import start as start
 
 #: Slack on top of `requestTimeoutSeconds` within which every request must be answered.
