@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import kopf
+from kopf._cogs.clients.errors import APIError as KopfApiError  # not re-exported by kopf
 from prometheus_client import start_http_server
 
 from agent_operator import status as status_mod
@@ -36,6 +37,8 @@ AGENT_API_VERSION = f"{GROUP}/{VERSION}"
 MANAGED = {"app.kubernetes.io/managed-by": "agent-operator"}
 #: Agents reconciled at once by the resync loop: enough to keep the API busy, not flooded.
 RESYNC_CONCURRENCY = 8
+#: How long Kopf waits for the echo of its own patch before trusting an older event.
+CONSISTENCY_TIMEOUT_SECONDS = 60.0
 #: A Deployment's rollout comes as a burst of events; its status is written once per burst.
 STATUS_DEBOUNCE_SECONDS = 0.25
 
@@ -144,6 +147,10 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
         prefix="agent-operator.io", key="last-handled-configuration"
     )
     settings.posting.level = logging.WARNING
+    # Under load the watch stream lags behind Kopf's own patches; once this wait runs out, Kopf
+    # takes a stale body (without its last-handled annotation) for a new Agent and creates it
+    # again. Kopf's 5 s default made every Agent be created twice at 1,000 Agents on 2 cores.
+    settings.persistence.consistency_timeout = CONSISTENCY_TIMEOUT_SECONDS
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     operator_settings = OperatorSettings.from_env()
@@ -272,6 +279,8 @@ async def reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry:
     except kopf.PermanentError:
         result = "invalid"
         raise
+    except KubeError as exc:  # a status write failed: retried, and told in one line
+        raise _retry_later(ctx, exc, retry) from None
     finally:
         ctx.metrics.reconciles.labels(result=result).inc()
         ctx.metrics.reconcile_duration.observe(time.perf_counter() - started)
@@ -304,11 +313,9 @@ async def _reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry
     except KubeError as exc:
         state.reconcile_error = str(exc)
         await _refresh_quietly(ctx, state, reconcile_error=str(exc))
-        delay = exc.retry_after or _backoff(retry, ctx.settings.secret_retry_max_delay_seconds)
-        if exc.transient:
-            raise kopf.TemporaryError(str(exc), delay=delay) from None
-        kopf.warn(_as_body(body), reason="ApplyFailed", message=str(exc))
-        raise kopf.TemporaryError(str(exc), delay=max(delay, 30)) from None
+        if not exc.transient:
+            kopf.warn(_as_body(body), reason="ApplyFailed", message=str(exc))
+        raise _retry_later(ctx, exc, retry) from None
     state.reconcile_error = None
     state.observed_generation = state.generation
     changed_refs = await refresh_status(ctx, state, missing_refs=missing)
@@ -327,9 +334,15 @@ async def _reconcile_guarded(ctx: Context, state: AgentState, *, check_live: boo
         async with asyncio.timeout(120):
             await reconcile(ctx, state, check_live=check_live)
     except (kopf.TemporaryError, kopf.PermanentError) as exc:
-        log.debug("Reconcile of Agent %s deferred: %s", state.ref, exc)
+        log.debug("Deferred reconciling %s: %s", state.ref, exc)
     except Exception:
-        log.exception("Reconcile of Agent %s failed", state.ref)
+        log.exception("Failed reconciling %s", state.ref)
+
+
+def _retry_later(ctx: Context, exc: KubeError, retry: int) -> kopf.TemporaryError:
+    """A failed API call as a retry: when the server says, soon if transient, later if not."""
+    delay = exc.retry_after or _backoff(retry, ctx.settings.secret_retry_max_delay_seconds)
+    return kopf.TemporaryError(str(exc), delay=delay if exc.transient else max(delay, 30))
 
 
 def _backoff(retry: int, ceiling: float) -> float:
@@ -465,7 +478,7 @@ def schedule_refresh(ctx: Context, state: AgentState) -> None:
         try:
             await refresh_status(ctx, state)
         except KubeError as exc:
-            log.warning("Status of Agent %s not written: %s", state.ref, exc)
+            log.warning("Did not write the status of %s: %s", state.ref, exc)
 
     task = asyncio.create_task(later())
     ctx.background.add(task)
@@ -506,6 +519,21 @@ def _live_states(ctx: Context) -> Iterator[AgentState]:
 # --- Entry point ----------------------------------------------------------------------------
 
 
+class TransientApiErrorsInOneLine(logging.Filter):
+    """Kopf logs a few API errors it then retries (a 409 on its own patch) with a traceback.
+
+    An expected transient fault (conflict, throttling, server trouble) is one line that names
+    it; the traceback is kept for everything else, where it helps.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, KopfApiError) and (exc.status in (409, 429) or exc.status >= 500):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def run(
     *,
     namespaces: Sequence[str] = (),
@@ -517,6 +545,8 @@ def run(
 ) -> None:
     """Run the operator until interrupted (`agent-operator run`)."""
     kopf.configure(verbose=verbose, debug=debug)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(TransientApiErrorsInOneLine())
     if not debug:  # one line per API call is for debugging only
         logging.getLogger("urllib3").setLevel(logging.WARNING)
     memo = kopf.Memo(metrics_port=metrics_port)
