@@ -361,7 +361,7 @@ def create_app(
         metrics=metrics,
         tracer=get_tracer(tracer_provider),
     )
-    install_error_handlers(app)
+    install_error_handlers(app, auth)
 
     def engine_of(request: Request) -> Engine:
         engine: Engine = request.app.state.engine
@@ -554,8 +554,13 @@ async def aclose_quietly(chunks: AsyncIterator[dict[str, Any]]) -> None:
         await aclose()
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Answer every known failure in the error shape, with the right status."""
+def install_error_handlers(app: FastAPI, auth: BearerAuth | None = None) -> None:
+    """Answer every known failure in the error shape, with the right status.
+
+    FastAPI parses the body before it runs the auth dependency, so a request that fails
+    validation has its token checked here first: an anonymous caller gets a 401, never a
+    description of what the API expects.
+    """
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -570,6 +575,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        if auth is not None:  # every route that validates input is a guarded one
+            try:
+                auth.check(request.headers.get("authorization"))
+            except Unauthorized as refused:
+                return await on_unauthorized(request, refused)
+            except AuthUnavailable as unavailable:
+                return await on_auth_unavailable(request, unavailable)
         errors = list(exc.errors())
         for error in errors:
             if error.get("type") == "json_invalid":
