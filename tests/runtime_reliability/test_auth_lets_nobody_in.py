@@ -93,7 +93,7 @@ def test_a_token_that_nearly_matches_is_refused(guarded: Runtime, presented: str
     response = httpx.post(
         f"{guarded.url}/v1/chat/completions",
         json={"messages": [{"role": "user", "content": "hi"}]},
-        headers={"authorization": f"Bearer {presented}".encode()},
+        headers={b"authorization": f"Bearer {presented}".encode()},
         timeout=10,
     )
     assert response.status_code == 401
