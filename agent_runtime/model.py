@@ -114,7 +114,9 @@ class _CountingClient(httpx2.AsyncClient):
     """The SDK's HTTP client: caps attempts, counts retries, makes dropped connections retryable."""
 
     def __init__(self, *, on_retry: Callable[[], None]) -> None:
-        super().__init__(follow_redirects=True)
+        # Redirects are not followed: the egress allowlist checked the endpoint's host, and a
+        # redirect could lead anywhere. A 3xx is answered as the HTTP error it then is.
+        super().__init__(follow_redirects=False)
         self._on_retry = on_retry
 
     async def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import httpx
+import pytest
 
 from tests.runtime_service.conftest import AGENT, Runtime
 
@@ -95,6 +98,53 @@ def samples(text: str, name: str) -> dict[frozenset[tuple[str, str]], float]:
 def sample(text: str, name: str, **labels: str) -> float:
     """One sample's value (0.0 when absent)."""
     return samples(text, name).get(frozenset(labels.items()), 0.0)
+
+
+class SilentListener:
+    """A TCP listener on 127.0.0.1 that accepts connections, counts them, and never answers.
+
+    As a tool it hangs; as a host outside the egress allowlist, `connections` proves that the
+    runtime never connected to it.
+    """
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.05)
+        self._accepted: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        host, port = self._socket.getsockname()
+        self.url = f"http://{host}:{port}"
+
+    @property
+    def connections(self) -> int:
+        return len(self._accepted)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self._accepted.append(conn)
+
+    def __enter__(self) -> SilentListener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        for conn in self._accepted:
+            conn.close()
+        self._socket.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentListener]:
+    """A `SilentListener` for the length of a test."""
+    with SilentListener() as listener:
+        yield listener
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:

@@ -8,46 +8,12 @@ answer (200), and `agent_tool_calls_total{tool,outcome}` on /metrics counts the 
 from __future__ import annotations
 
 import json
-import socket
-import threading
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from agent_runtime.mockllm import MockLLM
 from tests.runtime_engine.fixtures import ConfigFactory, ToolServer
-from tests.runtime_reliability.conftest import ask, sample, scrape
+from tests.runtime_reliability.conftest import SilentListener, ask, sample, scrape
 from tests.runtime_service.conftest import serving
-
-
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """A TCP server on 127.0.0.1 that accepts connections and never answers: a hung tool."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            accepted.append(conn)
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    host, port = listener.getsockname()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        stop.set()
-        thread.join(5)
-        for conn in accepted:
-            conn.close()
-        listener.close()
 
 
 def lookup_tool(url: str, **http: Any) -> dict[str, Any]:
@@ -108,9 +74,9 @@ def test_a_tool_answering_data_outside_its_output_schema_is_not_given_to_the_mod
 
 
 def test_a_tool_that_never_answers_is_cut_at_its_timeout(
-    make_config: ConfigFactory, mock_llm: MockLLM, silent_server: str
+    make_config: ConfigFactory, mock_llm: MockLLM, silent: SilentListener
 ) -> None:
-    tool = lookup_tool(f"{silent_server}/hang", timeoutSeconds=0.5)
+    tool = lookup_tool(f"{silent.url}/hang", timeoutSeconds=0.5)
     error, page = serve_and_ask(make_config, mock_llm, tool)
     assert error == "tool lookup timed out after 0.5s (1 attempt)"
     assert sample(page, "agent_tool_calls_total", tool="lookup", outcome="timeout") == 1.0
@@ -125,9 +91,9 @@ def test_a_tool_whose_port_is_closed_is_reported_as_a_connection_failure(
 
 
 def test_a_hung_tool_and_a_working_one_in_the_same_turn_both_report(
-    make_config: ConfigFactory, mock_llm: MockLLM, tool_server: ToolServer, silent_server: str
+    make_config: ConfigFactory, mock_llm: MockLLM, tool_server: ToolServer, silent: SilentListener
 ) -> None:
-    hung = lookup_tool(f"{silent_server}/hang", timeoutSeconds=0.5)
+    hung = lookup_tool(f"{silent.url}/hang", timeoutSeconds=0.5)
     working = dict(lookup_tool(f"{tool_server.url}/ok"), name="working")
     with serving(make_config(tools=[hung, working])) as runtime:
         mock_llm.reply_tool_calls(("lookup", {}), ("working", {}))
