@@ -57,6 +57,7 @@ class AgentState:
     missing_refs: tuple[status_mod.MissingRef, ...] | None = None
     invalid_spec: str | None = None
     reconcile_error: str | None = None
+    foreign_child: str | None = None
     observed_generation: int | None = None
     refresh_pending: bool = False
 
@@ -267,8 +268,9 @@ async def on_resume(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> N
 async def reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry: int = 0) -> bool:
     """Make the children match the spec and the status match the children. True if it wrote.
 
-    `check_live` reads each child first and writes only what differs (updates, resumes and
-    resyncs); a brand-new Agent skips the reads. Raises kopf's errors for Kopf to retry.
+    Each child is read first and written only if it differs (and only if this Agent controls
+    it); `check_live` also deletes the children the spec no longer asks for (updates, resumes
+    and resyncs). Raises kopf's errors for Kopf to retry.
     """
     started = time.perf_counter()
     result = "error"
@@ -308,8 +310,14 @@ async def _reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry
     try:
         missing, changed = await asyncio.gather(
             _missing_refs(ctx, spec, meta["namespace"]),
-            _converge(ctx, children, desired, check_live=check_live),
+            _converge(ctx, children, desired, owner_uid=meta.get("uid"), check_live=check_live),
         )
+    except ForeignChild as exc:
+        state.foreign_child = str(exc)
+        if await refresh_status(ctx, state):
+            kopf.warn(_as_body(body), reason=status_mod.FOREIGN_CHILD, message=str(exc))
+        delay = _backoff(retry, ctx.settings.secret_retry_max_delay_seconds)
+        raise kopf.TemporaryError(str(exc), delay=delay) from None
     except KubeError as exc:
         state.reconcile_error = str(exc)
         await _refresh_quietly(ctx, state, reconcile_error=str(exc))
@@ -317,6 +325,7 @@ async def _reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry
             kopf.warn(_as_body(body), reason="ApplyFailed", message=str(exc))
         raise _retry_later(ctx, exc, retry) from None
     state.reconcile_error = None
+    state.foreign_child = None
     state.observed_generation = state.generation
     changed_refs = await refresh_status(ctx, state, missing_refs=missing)
     if missing:
@@ -373,14 +382,54 @@ def _adopted(objs: Sequence[Mapping[str, Any]], owner: Mapping[str, Any]) -> lis
     return out
 
 
+class ForeignChild(Exception):
+    """An object with a child's name exists but is not controlled by the Agent: left alone."""
+
+    def __init__(self, ref: ObjectRef, live: Mapping[str, Any]) -> None:
+        super().__init__(ref, _controller_of(live))
+        self.ref = ref
+        self.controller = _controller_of(live)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.ref} already exists and is controlled by {self.controller}, not by this "
+            "Agent; it is left alone: delete or rename it"
+        )
+
+
+def _controller_of(live: Mapping[str, Any]) -> str:
+    for ref in (live.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return f"{ref.get('kind')} {ref.get('name')} (uid {ref.get('uid')})"
+    return "no controller"
+
+
+def _controlled_by(live: Mapping[str, Any], owner_uid: str | None) -> bool:
+    refs = (live.get("metadata") or {}).get("ownerReferences") or []
+    return any(r.get("controller") and r.get("uid") == owner_uid for r in refs)
+
+
 async def _converge(
-    ctx: Context, children: Sequence[dict[str, Any]], desired: DesiredChildren, *, check_live: bool
+    ctx: Context,
+    children: Sequence[dict[str, Any]],
+    desired: DesiredChildren,
+    *,
+    owner_uid: str | None,
+    check_live: bool,
 ) -> bool:
-    """Apply the children that differ, delete those no longer wanted. True if it wrote."""
+    """Apply the children that differ, delete those no longer wanted. True if it wrote.
+
+    Every child is read first, even for a new Agent: an object of the same name that this
+    Agent does not control (someone else's, or a deleted Agent's) is never taken over or
+    deleted; it raises `ForeignChild` instead.
+    """
 
     async def apply(obj: dict[str, Any]) -> bool:
         ref = ObjectRef.of(obj)
-        if check_live and is_current(await ctx.kube.get(ref), obj):
+        live = await ctx.kube.get(ref)
+        if live is not None and not _controlled_by(live, owner_uid):
+            raise ForeignChild(ref, live)
+        if is_current(live, obj):
             return False
         await ctx.kube.apply(obj)
         ctx.metrics.api_writes.labels(kind=obj["kind"], action="apply").inc()
@@ -388,7 +437,8 @@ async def _converge(
         return True
 
     async def delete(ref: ObjectRef) -> bool:
-        if await ctx.kube.get(ref) is None:
+        live = await ctx.kube.get(ref)
+        if live is None or not _controlled_by(live, owner_uid):
             return False
         deleted = await ctx.kube.delete(ref)
         if deleted:
@@ -449,6 +499,7 @@ async def refresh_status(
             missing_refs=state.missing_refs,
             invalid_spec=invalid_spec or state.invalid_spec,
             reconcile_error=reconcile_error or state.reconcile_error,
+            foreign_child=state.foreign_child,
             observed=state.observed_generation == state.generation,
         )
         current = state.status

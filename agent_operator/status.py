@@ -9,6 +9,9 @@ Conditions:
 - `Ready`: the agent serves: its Deployment is rolled out at the current generation and
   available. `False` with a reason says what is in the way.
 - `ResolvedRefs`: every referenced Secret and key exists (names the first missing one).
+
+`Ready` is `False` with reason `ChildNotOwned` when an object stands where a child should be
+but another owner controls it: the operator never takes it over; the message names it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 
 READY = "Ready"
 RESOLVED_REFS = "ResolvedRefs"
+#: Ready's reason when an object with a child's name belongs to someone else.
+FOREIGN_CHILD = "ChildNotOwned"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Facts:
     missing_refs: Sequence[MissingRef] | None = None  # None: not checked this time
     invalid_spec: str | None = None
     reconcile_error: str | None = None
+    foreign_child: str | None = None  # an object in a child's place that the Agent does not own
     observed: bool = True  # whether this generation's children were applied
 
 
@@ -84,6 +90,8 @@ def ready_condition(facts: Facts, refs_ok: bool) -> dict[str, Any]:
     gen = facts.generation
     if facts.invalid_spec is not None:
         return condition(READY, False, "InvalidSpec", facts.invalid_spec, gen)
+    if facts.foreign_child is not None:
+        return condition(READY, False, FOREIGN_CHILD, facts.foreign_child, gen)
     if facts.reconcile_error is not None:
         return condition(READY, False, "ReconcileError", facts.reconcile_error, gen)
     if not refs_ok:
