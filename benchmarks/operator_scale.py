@@ -599,10 +599,13 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
     results = []
     for n in args.agents:
         resync = args.resync_seconds or max(10.0, 10.0 + n * 0.04)
+        print(f"N = {n}: baseline, create, resync (every {resync:.0f}s), update", flush=True)
+        if args.workdir is not None:  # logs kept for reading afterwards
+            workdir = args.workdir / str(n)
+            workdir.mkdir(parents=True, exist_ok=True)
+            results.append(await run_one(n, resync, workdir))
+            continue
         with tempfile.TemporaryDirectory(prefix="operator-scale-") as tmp:
-            print(
-                f"N = {n}: baseline, create, resync (every {resync:.0f}s), update ...", flush=True
-            )
             results.append(await run_one(n, resync, Path(tmp)))
     return results
 
@@ -613,6 +616,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--resync-seconds", type=float, default=0.0, help="resync interval (default: from N)"
     )
+    parser.add_argument("--workdir", type=Path, help="keep the logs here (default: a temp dir)")
     args = parser.parse_args(argv)
     report(asyncio.run(main_async(args)))
     return 0

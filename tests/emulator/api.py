@@ -376,10 +376,7 @@ class Api:
         manager = query.get("fieldManager")
         if not manager:
             raise bad_request("PATCH with an apply patch requires a fieldManager")
-        try:
-            config = yaml.safe_load(body or b"{}")
-        except yaml.YAMLError as exc:
-            raise bad_request(f"the applied configuration is not valid YAML: {exc}") from None
+        config = _applied_configuration(body)
         if not isinstance(config, dict):
             raise bad_request("the applied configuration must be an object")
         if target.subresource == "scale":
@@ -464,3 +461,17 @@ def _both(
     first: Callable[[Obj], bool], second: Callable[[Obj], bool] | None
 ) -> Callable[[Obj], bool]:
     return lambda obj: first(obj) and (second is None or second(obj))
+
+
+def _applied_configuration(body: bytes) -> Any:
+    """An apply body: JSON first (what clients send; JSON is YAML too), else YAML.
+
+    The pure-Python YAML parser took two thirds of the emulator's CPU when a benchmark applied
+    thousands of objects; JSON parses the same documents in C.
+    """
+    with contextlib.suppress(ValueError):
+        return json.loads(body or b"{}")
+    try:
+        return yaml.load(body, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    except yaml.YAMLError as exc:
+        raise bad_request(f"the applied configuration is not valid YAML: {exc}") from None
