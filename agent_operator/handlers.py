@@ -39,8 +39,6 @@ MANAGED = {"app.kubernetes.io/managed-by": "agent-operator"}
 RESYNC_CONCURRENCY = 8
 #: How long Kopf waits for the echo of its own patch before trusting an older event.
 CONSISTENCY_TIMEOUT_SECONDS = 60.0
-#: How long Kopf waits for the echo of its own patch before trusting an older event.
-CONSISTENCY_TIMEOUT_SECONDS = 60.0
 #: A Deployment's rollout comes as a burst of events; its status is written once per burst.
 STATUS_DEBOUNCE_SECONDS = 0.25
 
@@ -150,10 +148,6 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
         prefix="agent-operator.io", key="last-handled-configuration"
     )
     settings.posting.level = logging.WARNING
-    # Under load the watch stream lags behind Kopf's own patches; once this wait runs out, Kopf
-    # takes a stale body (without its last-handled annotation) for a new Agent and creates it
-    # again. Kopf's 5 s default made every Agent be created twice at 1,000 Agents on 2 cores.
-    settings.persistence.consistency_timeout = CONSISTENCY_TIMEOUT_SECONDS
     # Under load the watch stream lags behind Kopf's own patches; once this wait runs out, Kopf
     # takes a stale body (without its last-handled annotation) for a new Agent and creates it
     # again. Kopf's 5 s default made every Agent be created twice at 1,000 Agents on 2 cores.
