@@ -27,6 +27,7 @@ from .faults import Faults
 from .recorder import RecordedRequest, Recorder
 from .resources import ResourceType
 from .routing import Route, route
+from .schema import unknown_fields
 from .selectors import field_matcher, label_matcher, selector_from_match_labels
 from .store import Event, Obj, Watcher
 
@@ -38,6 +39,16 @@ def _json_response(body: Any, status: int = 200, headers: dict[str, str] | None 
     return aiohttp.web.Response(
         body=json.dumps(body).encode(), status=status, content_type=JSON, headers=headers
     )
+
+
+def _strictly(rtype: ResourceType, manifest: Obj, query: dict[str, str]) -> Obj:
+    """`manifest`, unless `fieldValidation=Strict` and it has fields the schema lacks (400)."""
+    if query.get("fieldValidation") == "Strict" and rtype.schema is not None:
+        unknown = unknown_fields(rtype.schema, manifest, root=True)
+        if unknown:
+            fields = ", ".join(f'unknown field "{field}"' for field in unknown)
+            raise bad_request(f"strict decoding error: {fields}")
+    return manifest
 
 
 def _error_response(error: ApiError) -> Any:
@@ -130,10 +141,12 @@ class Api:
             case "get":
                 return _json_response(self._get(rtype, target))
             case "create":
-                obj = self.cluster.create(rtype, target.namespace, self._parse_json(body))
+                manifest = _strictly(rtype, self._parse_json(body), query)
+                obj = self.cluster.create(rtype, target.namespace, manifest)
                 return _json_response(obj, 201)
             case "update":
-                return _json_response(self._update(rtype, target, self._parse_json(body)))
+                manifest = _strictly(rtype, self._parse_json(body), query)
+                return _json_response(self._update(rtype, target, manifest))
             case "patch":
                 content_type = raw.headers.get("Content-Type", "").split(";")[0].strip()
                 obj, status = self._patch(rtype, target, content_type, body, query)

@@ -5,7 +5,8 @@ On every write of a custom object: unknown fields are pruned (unless
 against `openAPIV3Schema` (types, required, enum, bounds, lengths, patterns, item counts, a few
 formats) and its `x-kubernetes-validations` CEL rules (transition rules that use `oldSelf` run
 only on updates where the old value exists). Failures come back as field-level causes worded
-like the apiserver's, so a 422 reads the same as on a real cluster.
+like the apiserver's, so a 422 reads the same as on a real cluster. With
+`fieldValidation=Strict` (kubectl's default) unknown fields are refused (400), not pruned.
 """
 
 from __future__ import annotations
@@ -87,6 +88,29 @@ def prune_and_default(schema: Schema, value: Any, *, root: bool = False) -> Any:
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [prune_and_default(schema["items"], item) for item in value]
     return value
+
+
+def unknown_fields(schema: Schema, value: Any, path: str = "", *, root: bool = False) -> list[str]:
+    """The paths of fields the schema does not declare (what `fieldValidation=Strict` refuses)."""
+    found: list[str] = []
+    if isinstance(value, dict) and schema.get("type", "object") == "object":
+        properties: dict[str, Schema] = schema.get("properties") or {}
+        additional = schema.get("additionalProperties")
+        preserve = schema.get("x-kubernetes-preserve-unknown-fields", False)
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else key
+            if root and key in _ROOT_KEYS:
+                continue
+            if key in properties:
+                found += unknown_fields(properties[key], item, where)
+            elif isinstance(additional, dict):
+                found += unknown_fields(additional, item, where)
+            elif not (preserve or additional is True):
+                found.append(where)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            found += unknown_fields(schema["items"], item, f"{path}[{index}]")
+    return found
 
 
 class Validator:
