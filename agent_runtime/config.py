@@ -11,7 +11,9 @@ picked up without a restart.
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -72,6 +74,37 @@ class SecretSource(_Model):
     def describe(self) -> str:
         """Where the secret lives, for logs and errors (never its value)."""
         return f"file {self.file}" if self.file is not None else f"env {self.env}"
+
+
+#: What a secret value is replaced with wherever a downstream echoed it back.
+REDACTED = "[redacted]"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret value replaced, as is and as escaped inside a JSON string.
+
+    Used on what a model or a tool answers before it reaches a client, the model, a log line
+    or a span: a server that echoes the key or header it was sent must not leak it further.
+    """
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in {secret, json.dumps(secret)[1:-1]}:
+            text = text.replace(form, REDACTED)
+    return text
+
+
+def readable_values(sources: Iterable[SecretSource | None]) -> list[str]:
+    """The current values of the sources that can be read now (for `redact`)."""
+    values: list[str] = []
+    for source in sources:
+        if source is None:
+            continue
+        try:
+            values.append(source.read())
+        except SecretUnavailableError:
+            continue
+    return values
 
 
 class RetryPolicy(_Model):

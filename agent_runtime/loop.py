@@ -30,7 +30,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
-from agent_runtime.config import RuntimeConfig
+from agent_runtime.config import RuntimeConfig, redact
 from agent_runtime.egress import EgressPolicy
 from agent_runtime.model import ModelClient, ModelError, ModelReply, Usage
 from agent_runtime.schemas import SchemaViolationError, parse_json, validate
@@ -392,16 +392,21 @@ class Agent:
         span.set_attribute("gen_ai.tool.call.id", call_id)
         if log:
             span.set_attribute("gen_ai.tool.call.arguments", str(function.get("arguments", "")))
+        # A tool that echoes the secret header or token it was sent must not hand it on to the
+        # model, a span or a log line: its answer and its errors are redacted.
+        tool = self.tools.get(name)
+        secrets = tool.secret_values() if tool is not None else []
         started = time.perf_counter()
         outcome: ToolOutcome = "ok"
         try:
             result = await self._invoke(name, function.get("arguments"))
-            content = result if isinstance(result, str) else json.dumps(result)
+            content = redact(result if isinstance(result, str) else json.dumps(result), secrets)
         except ToolError as exc:
             outcome = exc.outcome
-            content = json.dumps({"error": str(exc)})
+            message = redact(str(exc), secrets)
+            content = json.dumps({"error": message})
             span.set_attribute("error.type", outcome)
-            span.set_status(Status(StatusCode.ERROR, str(exc)))
+            span.set_status(Status(StatusCode.ERROR, message))
         finally:
             self.metrics.tool_calls.labels(tool=name, outcome=outcome).inc()
             self.metrics.tool_call_duration.labels(tool=name).observe(time.perf_counter() - started)

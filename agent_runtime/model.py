@@ -28,7 +28,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
-from agent_runtime.config import ModelConfig, SecretUnavailableError
+from agent_runtime.config import ModelConfig, SecretUnavailableError, readable_values, redact
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
 from agent_runtime.telemetry import GEN_AI_SYSTEM, Metrics
 
@@ -285,7 +285,8 @@ class ModelClient:
             status = exc.status_code
             if 200 <= status < 300:
                 return ModelError("malformed", f"model {name} sent a malformed response")
-            body = (exc.body or "")[:ERROR_BODY_CHARS]
+            body = redact(exc.body or "", readable_values([self.config.api_key]))
+            body = body[:ERROR_BODY_CHARS]
             return ModelError(
                 "http", f"model {name} answered HTTP {status} {tries}: {body}", status=status
             )

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from agent_runtime.config import SecretUnavailableError
+from agent_runtime.config import SecretUnavailableError, readable_values
 from agent_runtime.config import Tool as ToolConfig
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
 from agent_runtime.tools.base import Tool, ToolError
@@ -61,6 +61,9 @@ class AgentTool(Tool):
     @property
     def budget_seconds(self) -> float:
         return retry_budget(self.target.timeout_seconds, self.target.retry)
+
+    def secret_values(self) -> list[str]:
+        return readable_values([self.target.bearer_token])
 
     def _headers(self) -> dict[str, str]:
         """The bearer token of the other agent, read now (so a rotated one is used), if any."""

@@ -57,6 +57,10 @@ class Tool(ABC):
     async def call(self, arguments: dict[str, Any]) -> Any:
         """Run the tool with validated arguments; return JSON-able data or text."""
 
+    def secret_values(self) -> list[str]:
+        """The secret values this tool sends (headers, tokens), to redact from what it answers."""
+        return []
+
     def definition(self) -> dict[str, Any]:
         """The Mistral `tools` entry for this tool."""
         return {

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from agent_runtime.config import Header, RetryPolicy, SecretUnavailableError
+from agent_runtime.config import Header, RetryPolicy, SecretUnavailableError, readable_values
 from agent_runtime.config import Tool as ToolConfig
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
 from agent_runtime.tools.base import Tool, ToolError, ToolOutcome
@@ -160,6 +160,9 @@ class HttpTool(Tool):
     @property
     def budget_seconds(self) -> float:
         return retry_budget(self.endpoint.timeout_seconds, self.endpoint.retry)
+
+    def secret_values(self) -> list[str]:
+        return readable_values(header.value_from for header in self.endpoint.headers)
 
     async def call(self, arguments: dict[str, Any]) -> Any:
         spec = self.endpoint

@@ -19,6 +19,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from agent_runtime.config import McpTool as McpConfig
+from agent_runtime.config import readable_values
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
 from agent_runtime.tools.base import Tool, ToolError
 from agent_runtime.tools.http import resolve_headers
@@ -158,6 +159,9 @@ class McpRemoteTool(Tool):
     def budget_seconds(self) -> float:
         # Connect, initialise and call: three round trips at most, each bounded by the timeout.
         return self.server.config.timeout_seconds * 3
+
+    def secret_values(self) -> list[str]:
+        return readable_values(header.value_from for header in self.server.config.headers)
 
     async def call(self, arguments: dict[str, Any]) -> Any:
         return await self.server.call(self.remote_name, arguments, tool=self.name)
