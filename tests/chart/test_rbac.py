@@ -8,7 +8,7 @@ from tests.chart.rbac_rules import Permission, chart_rbac_rules, rules_of
 from tests.chart.rendering import NAMESPACE, of_kind, one, render
 
 NAMESPACED = {"watch": {"namespaces": ["team-a", "team-b"]}}
-CHILD_VERBS = ("get", "create", "patch", "delete")
+CHILD_VERBS = ("get", "create", "patch")
 
 # What the operator may do in every namespace it serves.
 SERVED_NAMESPACE_PERMISSIONS: set[Permission] = {
@@ -32,6 +32,11 @@ SERVED_NAMESPACE_PERMISSIONS: set[Permission] = {
         )
         for verb in CHILD_VERBS
     },
+    # Only the optional children are deleted by the operator; the rest go with their Agent.
+    ("policy", "poddisruptionbudgets", "delete"),
+    ("autoscaling", "horizontalpodautoscalers", "delete"),
+    # blockOwnerDeletion on the children's owner references (OwnerReferencesPermissionEnforcement).
+    ("agent-operator.io", "agents/finalizers", "update"),
     ("apps", "deployments", "list"),
     ("apps", "deployments", "watch"),
     ("", "secrets", "get"),

@@ -38,22 +38,31 @@ the chart passes exact names (`-n NAME`), so Kopf needs no namespace observation
   resources: ["agents/status"]
   verbs: ["patch"]
 # Application: the children of each Agent, written with server-side apply (patch; create for an
-# object that does not exist yet), read back, and deleted when the spec no longer asks for them.
+# object that does not exist yet) and read back. The garbage collector deletes them with their
+# Agent, so the operator itself never deletes these.
 - apiGroups: [""]
   resources: ["configmaps", "services", "serviceaccounts"]
-  verbs: ["get", "create", "patch", "delete"]
+  verbs: ["get", "create", "patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "create", "patch", "delete"]
+  verbs: ["get", "create", "patch"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["networkpolicies"]
-  verbs: ["get", "create", "patch", "delete"]
+  verbs: ["get", "create", "patch"]
+# Application: the optional children, also deleted when the spec no longer asks for them (a
+# disruption budget when scaled to one replica, an autoscaler when autoscaling is turned off).
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "create", "patch", "delete"]
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
   verbs: ["get", "create", "patch", "delete"]
+# Application: each child's owner reference blocks its Agent's deletion until the child is gone
+# (blockOwnerDeletion); where the OwnerReferencesPermissionEnforcement admission plugin runs,
+# setting that needs update on the owner's finalizers. No finalizer is ever set.
+- apiGroups: ["agent-operator.io"]
+  resources: ["agents/finalizers"]
+  verbs: ["update"]
 # Application: the operator follows its Deployments' rollout to report readiness and replicas.
 - apiGroups: ["apps"]
   resources: ["deployments"]
