@@ -93,6 +93,21 @@ class Context:
         self.resync_task: asyncio.Task[None] | None = None
         self.background: set[asyncio.Task[None]] = set()
 
+    def saw_deployment(self, body: Mapping[str, Any]) -> None:
+        """Remember an owned Deployment unless a newer generation of it is known already.
+
+        The answer to an apply carries the new generation before the watch does: without it,
+        a status written right after an update would judge the new spec by the old rollout.
+        """
+        owner = _agent_owner(body)
+        if owner is None:
+            return
+        key = (body["metadata"]["namespace"], owner)
+        known = self.deployments.get(key)
+        seen = _trim_deployment(body)
+        if known is None or _generation(seen) >= _generation(known):
+            self.deployments[key] = seen
+
     def deployment(self, state: AgentState) -> dict[str, Any] | None:
         """The Agent's Deployment as last seen, if it is owned by this very Agent."""
         meta = state.body["metadata"]
@@ -169,10 +184,10 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
 async def shutdown(memo: kopf.Memo, **_: Any) -> None:
     ctx = memo.get("agent_operator")
     if isinstance(ctx, Context):
-        if ctx.resync_task is not None:
-            ctx.resync_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ctx.resync_task
+        tasks = [*ctx.background, *([ctx.resync_task] if ctx.resync_task else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)  # before the API client closes
         ctx.kube.close()
 
 
@@ -205,7 +220,7 @@ async def follow_deployment(
     if deleted:
         ctx.deployments.pop(key, None)
     else:
-        ctx.deployments[key] = _trim_deployment(body)
+        ctx.saw_deployment(body)
     state = ctx.agents.get(key)
     if state is None or state.body["metadata"].get("uid") != _owner_uid(body):
         return
@@ -232,6 +247,10 @@ def _owner_uid(body: Mapping[str, Any]) -> str | None:
         if ref.get("controller") and ref.get("kind") == "Agent":
             return str(ref.get("uid"))
     return None
+
+
+def _generation(deployment: Mapping[str, Any]) -> int:
+    return int((deployment.get("metadata") or {}).get("generation") or 0)
 
 
 def _trim_deployment(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -431,7 +450,9 @@ async def _converge(
             raise ForeignChild(ref, live)
         if is_current(live, obj):
             return False
-        await ctx.kube.apply(obj)
+        applied = await ctx.kube.apply(obj)
+        if obj["kind"] == "Deployment":
+            ctx.saw_deployment(applied)
         ctx.metrics.api_writes.labels(kind=obj["kind"], action="apply").inc()
         log.info("Applied %s", ref)
         return True
