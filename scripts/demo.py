@@ -168,52 +168,25 @@ def _stream(base: str) -> Iterator[str]:
 
 
 def kind_demo() -> int:  # pragma: no cover - needs Docker and kind
-    """The cluster path: the kind suite's own steps and values, left running at the end."""
+    """The cluster path: the kind suite's own install steps, left running at the end."""
     from tests.e2e.kind import (
-        CHART_DIR,
-        CHART_VALUES,
         MANIFESTS,
-        OPERATOR_IMAGE,
-        RUNTIME_IMAGE,
         WAIT_TIMEOUT,
         KindCluster,
         build_images,
-        helm_set_arguments,
+        install,
         unique_cluster_name,
     )
 
     cluster = KindCluster(unique_cluster_name(), Path(tempfile.mkdtemp()) / "kubeconfig")
     build_images()
     cluster.create()
-    cluster.guard()
-    for image in (OPERATOR_IMAGE, RUNTIME_IMAGE):
-        cluster.load_image(image)
-    cluster.helm(
-        "install",
-        "agent-operator",
-        str(CHART_DIR),
-        "--namespace",
-        "agent-operator-system",
-        "--create-namespace",
-        *helm_set_arguments(CHART_VALUES),
-        "--wait",
-        "--timeout",
-        f"{WAIT_TIMEOUT}s",
-        timeout=WAIT_TIMEOUT + 60,
-    )
-    for name in ("namespace.yaml", "secret.yaml", "mock-llm.yaml", "agent.yaml"):
-        cluster.kubectl("apply", "-f", str(MANIFESTS / name))
+    install(cluster)
+    cluster.kubectl("apply", "-f", str(MANIFESTS / "agent.yaml"))
     agent = yaml.safe_load((MANIFESTS / "agent.yaml").read_text())
     namespace, name = agent["metadata"]["namespace"], agent["metadata"]["name"]
-    cluster.kubectl(
-        "-n",
-        namespace,
-        "wait",
-        "--for=condition=Ready",
-        f"agent/{name}",
-        f"--timeout={WAIT_TIMEOUT}s",
-        timeout=WAIT_TIMEOUT + 30,
-    )
+    wait = f"--timeout={WAIT_TIMEOUT}s"
+    cluster.kubectl("-n", namespace, "wait", "--for=condition=Ready", f"agent/{name}", wait)
     print(cluster.kubectl("-n", namespace, "get", "agents").stdout)
     forward, local_port = cluster.port_forward(f"svc/{name}", 80)
     try:

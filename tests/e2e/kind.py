@@ -227,3 +227,40 @@ def helm_set_arguments(values: dict[str, object], prefix: str = "") -> list[str]
             rendered = str(value).lower() if isinstance(value, bool) else str(value)
             arguments += ["--set", f"{path}={rendered}"]
     return arguments
+
+
+def install(
+    cluster: KindCluster,
+    manifests: tuple[str, ...] = ("namespace.yaml", "secret.yaml", "mock-llm.yaml"),
+) -> None:
+    """Load the built images, `helm install` the chart, apply the manifests, wait for the mock.
+
+    The same steps for the suite and for `make demo`, so the demo shows what the suite checks.
+    """
+    cluster.guard()
+    for image in (OPERATOR_IMAGE, RUNTIME_IMAGE):
+        cluster.load_image(image)
+    cluster.helm(
+        "install",
+        "agent-operator",
+        str(CHART_DIR),
+        "--namespace",
+        "agent-operator-system",
+        "--create-namespace",
+        *helm_set_arguments(CHART_VALUES),
+        "--wait",
+        "--timeout",
+        f"{WAIT_TIMEOUT}s",
+        timeout=WAIT_TIMEOUT + 60,
+    )
+    for manifest in manifests:
+        cluster.kubectl("apply", "-f", str(MANIFESTS / manifest))
+    cluster.kubectl(
+        "-n",
+        "e2e",
+        "rollout",
+        "status",
+        "deployment/mock-llm",
+        f"--timeout={WAIT_TIMEOUT}s",
+        timeout=WAIT_TIMEOUT + 30,
+    )

@@ -15,15 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.kind import (
-    CHART_DIR,
-    CHART_VALUES,
     MANIFESTS,
-    OPERATOR_IMAGE,
-    RUNTIME_IMAGE,
     WAIT_TIMEOUT,
     KindCluster,
     build_images,
-    helm_set_arguments,
+    install,
     missing_requirements,
     unique_cluster_name,
 )
@@ -47,33 +43,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KindCluster]:
     try:
         # Inside the try: a cluster that failed half-way through creation is deleted too.
         created.create()
-        created.guard()
-        for image in (OPERATOR_IMAGE, RUNTIME_IMAGE):
-            created.load_image(image)
-        created.helm(
-            "install",
-            "agent-operator",
-            str(CHART_DIR),
-            "--namespace",
-            "agent-operator-system",
-            "--create-namespace",
-            *helm_set_arguments(CHART_VALUES),
-            "--wait",
-            "--timeout",
-            f"{WAIT_TIMEOUT}s",
-            timeout=WAIT_TIMEOUT + 60,
-        )
-        for manifest in ("namespace.yaml", "secret.yaml", "mock-llm.yaml"):
-            created.kubectl("apply", "-f", str(MANIFESTS / manifest))
-        created.kubectl(
-            "-n",
-            NAMESPACE,
-            "rollout",
-            "status",
-            "deployment/mock-llm",
-            f"--timeout={WAIT_TIMEOUT}s",
-            timeout=WAIT_TIMEOUT + 30,
-        )
+        install(created)
         yield created
     finally:
         created.delete()
