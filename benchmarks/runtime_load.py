@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import itertools
 import json
 import subprocess
@@ -32,11 +33,12 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import httpx
 import yaml
 from mistralai.client import Mistral
+from mistralai.client.utils import serializers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -57,17 +59,24 @@ from benchmarks.common import (
     wait_http,
 )
 
+# The SDK's model factory as shipped, then as the runtime fixes it on import (agent_runtime.model
+# builds each (un)marshalling model once): the plain loop is measured both ways.
+SHIPPED_CREATE_MODEL = serializers.create_model  # type: ignore[attr-defined]
+importlib.import_module("agent_runtime.model")
+FIXED_CREATE_MODEL = serializers.create_model  # type: ignore[attr-defined]
+serializers.create_model = SHIPPED_CREATE_MODEL  # type: ignore[attr-defined]
+
 EXAMPLE = ROOT / "examples" / "local" / "weather.yaml"
 QUESTION = "What is the weather in Paris"
 #: Requests before each measurement, so connection pools and caches are warm.
 WARMUP = 10
 #: The longest a single request may take before the benchmark counts it as failed.
 REQUEST_TIMEOUT = 60.0
-#: Concurrency of the scaling runs (workers, replicas) and of the soak.
-SCALING_CONCURRENCY = 64
+#: Concurrency of the soak.
 SOAK_CONCURRENCY = 16
 
 Call = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -286,7 +295,7 @@ def runtime(config_path: Path, workers: int = 1) -> Iterator[tuple[str, subproce
         yield url, proc
 
 
-async def mock_ceiling(mock_url: str, requests: int) -> Level:
+async def mock_ceiling(mock_url: str, concurrency: int, requests: int) -> Level:
     """The mock's own throughput on plain completions (no tools), at high concurrency."""
     async with httpx.AsyncClient(
         timeout=REQUEST_TIMEOUT, limits=httpx.Limits(max_connections=None)
@@ -296,7 +305,7 @@ async def mock_ceiling(mock_url: str, requests: int) -> Level:
         async def call() -> None:
             (await http.post(f"{mock_url}/v1/chat/completions", json=body)).raise_for_status()
 
-        return await run_level(call, SCALING_CONCURRENCY, requests)
+        return await run_level(call, concurrency, requests)
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -320,31 +329,34 @@ async def main_async(args: argparse.Namespace) -> int:
         config_path = Path(tmp) / "agent.json"
         config_path.write_text(json.dumps(config))
         plain = PlainLoop(config)
+        n_for = {c: max(args.requests, 4 * c) for c in args.concurrency}
         rows: list[Sequence[object]] = []
+        latency_rows: list[Sequence[object]] = []
         ttft_rows: list[Sequence[object]] = []
         with runtime(config_path) as (url, proc):
             client = RuntimeClient([url])
             await asyncio.sleep(1.0)
             idle_rss = rss_bytes(proc.pid)
             sampler = RssSampler(proc.pid).start()
+            # Each level runs the plain loop twice, with the SDK as shipped (what the runtime
+            # replaced) and with the runtime's SDK fix (isolating the runtime's own cost),
+            # then the runtime: side by side, so a busy machine weighs on all three alike.
             for c in args.concurrency:
-                n = max(args.requests, 4 * c)
-                base = await run_level(plain.ask, c, n)
+                shipped = await with_sdk(False, run_level(plain.ask, c, n_for[c]))
+                fixed = await with_sdk(True, run_level(plain.ask, c, n_for[c]))
                 cpu0 = cpu_seconds(proc.pid)
-                level = await run_level(client.ask, c, n)
-                level.cpu = cpu_seconds(proc.pid) - cpu0 - 0  # warm-up included: ~WARMUP/n
-                rows.append(level_row(level, base))
+                level = await run_level(client.ask, c, n_for[c])
+                level.cpu = cpu_seconds(proc.pid) - cpu0  # includes the few warm-up requests
+                rows.append(throughput_row(level, shipped, fixed))
+                latency_rows.append(latency_row(level, shipped, fixed))
             warm_rss = rss_bytes(proc.pid)
             loaded_rss = sampler.peak
-            for _ in range(3):  # warm both paths
-                await plain.first_token()
-                await client.first_token()
-            base_tt = [await plain.first_token() for _ in range(args.ttft_samples)]
-            run_tt = [await client.first_token() for _ in range(args.ttft_samples)]
+            shipped_tt, fixed_tt, run_tt = await first_tokens(plain, client, args.ttft_samples)
             for q in (50, 99):
-                b, r = percentile(base_tt, q) * 1000, percentile(run_tt, q) * 1000
-                ttft_rows.append((f"p{q} time to first token, ms", r, b, r - b, ratio(r, b)))
-            soak_rows = await soak(client, proc.pid, sampler, args.soak) if args.soak else []
+                r = percentile(run_tt, q) * 1000
+                b, f = percentile(shipped_tt, q) * 1000, percentile(fixed_tt, q) * 1000
+                ttft_rows.append((f"p{q} time to first token, ms", r, b, r - b, f, r - f))
+            soak_rows = await soak(client, proc.pid, args.soak) if args.soak else []
             sampler.stop()
             await client.aclose()
         mem_rows: list[Sequence[object]] = [
@@ -353,68 +365,124 @@ async def main_async(args: argparse.Namespace) -> int:
             ("peak under load", f"{mb(loaded_rss):.0f}", ""),
             *soak_rows,
         ]
-        scaling = await scaling_rows(config_path, plain, args.requests * 2)
-        ceiling = await mock_ceiling(mock_url, max(args.requests * 2, 4 * SCALING_CONCURRENCY))
+        sc = args.scaling_concurrency
+        scaling = await scaling_rows(config_path, plain, sc, max(args.requests * 2, 2 * sc))
+        ceiling = await mock_ceiling(mock_url, sc, max(args.requests * 2, 4 * sc))
         mock_cpu = cpu_seconds(mock_proc.pid)
         await plain.aclose()
 
     print_table(
-        "Runtime vs the plain SDK loop (2 model calls + 1 tool call per request)",
+        "Throughput: runtime vs the plain SDK loop (2 model calls + 1 tool call per request)",
         (
             "concurrency",
             "requests",
             "runtime req/s",
-            "plain req/s",
-            "throughput ratio (>= 0.8)",
-            "runtime p50 ms",
-            "plain p50 ms",
-            "added p50 ms (<= 5 at c=1)",
-            "runtime p99 ms",
-            "plain p99 ms",
+            "plain req/s (SDK as shipped)",
+            "ratio (>= 0.8)",
+            "plain req/s (SDK fixed)",
+            "ratio",
             "runtime CPU ms/req",
             "errors",
         ),
         rows,
     )
     print_table(
+        "Latency (ms): the runtime's added latency is its p50 minus the plain loop's",
+        (
+            "concurrency",
+            "runtime p50",
+            "plain p50 (shipped)",
+            "added p50 (<= 5 at c=1)",
+            "plain p50 (fixed)",
+            "added p50 vs fixed",
+            "runtime p99",
+            "plain p99 (shipped)",
+            "plain p99 (fixed)",
+        ),
+        latency_rows,
+    )
+    print_table(
         "Streaming: time to first token of the final answer (after the tool turn)",
-        ("figure", "runtime", "plain SDK stream_async", "overhead ms (<= 5)", "ratio"),
+        (
+            "figure",
+            "runtime",
+            "plain, SDK stream_async (shipped)",
+            "overhead ms (<= 5)",
+            "plain (fixed)",
+            "overhead vs fixed",
+        ),
         ttft_rows,
     )
     print_table("Runtime RSS (MB)", ("when", "RSS MB", "target"), mem_rows)
     print_table(
-        f"Scaling at concurrency {SCALING_CONCURRENCY}",
+        f"Scaling at concurrency {args.scaling_concurrency}",
         ("setup", "req/s", "vs 1 process, 1 worker"),
         scaling,
     )
     print(
-        f"\nMock model ceiling (plain completions, concurrency {SCALING_CONCURRENCY}): "
+        f"\nMock model ceiling (plain completions, concurrency {args.scaling_concurrency}): "
         f"{ceiling.rps:.0f} req/s, i.e. {ceiling.rps / 3:.0f} agent requests/s at 3 calls each; "
         f"mock CPU over the whole run {mock_cpu:.1f} s"
     )
     return 0
 
 
-def level_row(level: Level, base: Level) -> Sequence[object]:
+def throughput_row(level: Level, shipped: Level, fixed: Level) -> Sequence[object]:
     return (
         level.concurrency,
         level.requests,
         level.rps,
-        base.rps,
-        ratio(level.rps, base.rps),
-        level.p(50),
-        base.p(50),
-        level.p(50) - base.p(50),
-        level.p(99),
-        base.p(99),
+        shipped.rps,
+        ratio(level.rps, shipped.rps),
+        fixed.rps,
+        ratio(level.rps, fixed.rps),
         level.cpu / level.requests * 1000,
-        level.errors + base.errors,
+        level.errors + shipped.errors + fixed.errors,
     )
 
 
-async def soak(
-    client: RuntimeClient, pid: int, sampler: RssSampler, n: int
-) -> list[Sequence[object]]:
+def latency_row(level: Level, shipped: Level, fixed: Level) -> Sequence[object]:
+    return (
+        level.concurrency,
+        level.p(50),
+        shipped.p(50),
+        level.p(50) - shipped.p(50),
+        fixed.p(50),
+        level.p(50) - fixed.p(50),
+        level.p(99),
+        shipped.p(99),
+        fixed.p(99),
+    )
+
+
+async def first_tokens(
+    plain: PlainLoop, client: RuntimeClient, samples: int
+) -> tuple[list[float], list[float], list[float]]:
+    """Seconds to the first token, sampled in turn: plain (shipped, fixed), then the runtime."""
+    shipped: list[float] = []
+    fixed: list[float] = []
+    runtime_: list[float] = []
+    for i in range(samples + 3):  # the first three warm up
+        a = await with_sdk(False, plain.first_token())
+        b = await with_sdk(True, plain.first_token())
+        c = await client.first_token()
+        if i >= 3:
+            shipped.append(a)
+            fixed.append(b)
+            runtime_.append(c)
+    return shipped, fixed, runtime_
+
+
+async def with_sdk(fixed: bool, work: Awaitable[T]) -> T:
+    """Run `work` with the Mistral SDK as shipped, or with the runtime's fix to it."""
+    serializers.create_model = FIXED_CREATE_MODEL if fixed else SHIPPED_CREATE_MODEL  # type: ignore[attr-defined]
+    try:
+        return await work
+    finally:
+        serializers.create_model = SHIPPED_CREATE_MODEL  # type: ignore[attr-defined]
+
+
+async def soak(client: RuntimeClient, pid: int, n: int) -> list[Sequence[object]]:
     """N requests after warm-up; RSS at each tenth: flat means within ±10% of the first."""
     marks: list[int] = []
     step = max(1, n // 10)
@@ -434,27 +502,30 @@ async def soak(
 
 
 async def scaling_rows(
-    config_path: Path, plain: PlainLoop, requests: int
+    config_path: Path, plain: PlainLoop, concurrency: int, n: int
 ) -> list[Sequence[object]]:
-    n = max(requests, 4 * SCALING_CONCURRENCY)
+    """Requests/s of one runtime, of `--workers 2`, of two replicas, of the plain loop."""
     results: list[tuple[str, float]] = []
     with runtime(config_path) as (url, _):
-        results.append(("1 process, 1 worker", await _rps([url], n)))
+        results.append(("1 process, 1 worker", await _rps([url], concurrency, n)))
     with runtime(config_path, workers=2) as (url, _):
-        results.append(("1 process, --workers 2", await _rps([url], n)))
+        results.append(("1 process, --workers 2", await _rps([url], concurrency, n)))
     with runtime(config_path) as (url_a, _), runtime(config_path) as (url_b, _):
-        results.append(("2 replicas, round robin", await _rps([url_a, url_b], n)))
+        results.append(("2 replicas, round robin", await _rps([url_a, url_b], concurrency, n)))
     results.append(
-        ("plain SDK loop (baseline)", (await run_level(plain.ask, SCALING_CONCURRENCY, n)).rps)
+        (
+            "plain SDK loop (SDK fixed)",
+            (await with_sdk(True, run_level(plain.ask, concurrency, n))).rps,
+        )
     )
     one = results[0][1]
     return [(name, rps, ratio(rps, one)) for name, rps in results]
 
 
-async def _rps(urls: Sequence[str], n: int) -> float:
+async def _rps(urls: Sequence[str], concurrency: int, n: int) -> float:
     client = RuntimeClient(urls)
     try:
-        return (await run_level(client.ask, SCALING_CONCURRENCY, n)).rps
+        return (await run_level(client.ask, concurrency, n)).rps
     finally:
         await client.aclose()
 
@@ -469,6 +540,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--latency-ms", type=int, default=20, help="the mock model's latency")
     parser.add_argument("--ttft-samples", type=int, default=50, help="streamed requests timed")
+    parser.add_argument(
+        "--scaling-concurrency", type=int, default=64, help="concurrency of the scaling runs"
+    )
     parser.add_argument("--soak", type=int, default=0, help="N more requests, RSS checked")
     return asyncio.run(main_async(parser.parse_args(argv)))
 
