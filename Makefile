@@ -51,5 +51,12 @@ e2e: setup
 demo: setup
 	$(PY) scripts/demo.py
 
+# The performance benchmarks at moderate sizes (a few minutes on 2 cores); figures and the
+# exact commands are in docs/benchmarks.md. The 10,000-request soak is run by hand:
+#   $(PY) benchmarks/runtime_load.py --soak 10000
+bench: setup
+	$(PY) benchmarks/operator_scale.py --agents 100 1000
+	$(PY) benchmarks/runtime_load.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
