@@ -36,7 +36,6 @@ from agent_runtime.model import ModelClient, ModelError, ModelReply, Usage
 from agent_runtime.schemas import SchemaViolationError, parse_json, validate
 from agent_runtime.telemetry import GEN_AI_SYSTEM, Metrics, default_metrics, get_tracer
 from agent_runtime.tools import Tool, ToolError, ToolOutcome, ToolRegistry
-from agent_runtime.tools.http import client_limits
 
 __all__ = [
     "Agent",
@@ -167,7 +166,7 @@ class Agent:
         self.metrics = metrics if metrics is not None else default_metrics()
         self._tracer = get_tracer(tracer_provider)
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient(limits=client_limits())
+        self._http = http if http is not None else httpx.AsyncClient()
         self.egress = EgressPolicy(config.egress.allow_hosts)
         self.model = ModelClient(
             config.model,

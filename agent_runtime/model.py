@@ -35,9 +35,6 @@ from agent_runtime.telemetry import GEN_AI_SYSTEM, Metrics
 
 #: The longest error body quoted in a model error: enough to explain, never a flood.
 ERROR_BODY_CHARS = 300
-#: Idle pooled connections are kept for less than the 5 s after which common servers close
-#: them, as for tools.
-KEEPALIVE_EXPIRY_SECONDS = 2.0
 
 #: What went wrong with a model call; decides the HTTP status the service answers.
 ModelErrorKind = Literal["timeout", "http", "connection", "malformed", "unavailable", "denied"]
@@ -160,16 +157,7 @@ class _CountingClient(httpx2.AsyncClient):
     def __init__(self, *, on_retry: Callable[[], None]) -> None:
         # Redirects are not followed: the egress allowlist checked the endpoint's host, and a
         # redirect could lead anywhere. A 3xx is answered as the HTTP error it then is.
-        # Idle connections are dropped before servers drop theirs (see `tools.http`), so a
-        # call is not spent on a connection the model's server is closing.
-        super().__init__(
-            follow_redirects=False,
-            limits=httpx2.Limits(
-                max_connections=100,
-                max_keepalive_connections=20,
-                keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
-            ),
-        )
+        super().__init__(follow_redirects=False)
         self._on_retry = on_retry
 
     async def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:

@@ -13,8 +13,11 @@ Each request takes two model calls and one tool call (the fake model calls the t
 answers from its result); one in ten is streamed. It checks what must hold however many
 requests are sent: every request is answered (a 200, or an error with a code), none waits
 past the request timeout plus a grace; `agent_requests_total` by status sums to the number
-sent and matches what the clients saw; `agent_tool_calls_total` by outcome sums to the calls
-the tool server received; the served process's RSS stays flat after the warm-up.
+sent and matches what the clients saw; `agent_tool_calls_total` by outcome sums to the tool
+results the model was given (each counted once by its call id, whatever retries of the model
+call followed), its failures to the errors the model was told; the served process's RSS
+stays flat after the warm-up. (The tool server's own count can fall short of the calls: a
+call that times out before a busy server reads it is never seen there.)
 `tests/runtime_reliability/test_soak.py` runs the same soak, smaller, in the test suite.
 """
 
@@ -99,6 +102,8 @@ class SoakReport:
     model_faults: int = 0
     tool_calls_seen: int = 0
     tool_faults: int = 0
+    tool_results: int = 0
+    tool_errors: int = 0
     metric_requests: dict[str, float] = field(default_factory=dict)
     metric_tool_outcomes: dict[str, float] = field(default_factory=dict)
     rss_samples: list[int] = field(default_factory=list)
@@ -123,11 +128,14 @@ class SoakReport:
         client = {str(status): float(n) for status, n in self.by_status.items()}
         if client != self.metric_requests:
             found.append(f"metrics count {self.metric_requests}, clients saw {client}")
-        if sum(self.metric_tool_outcomes.values()) != self.tool_calls_seen:
+        if sum(self.metric_tool_outcomes.values()) != self.tool_results:
             found.append(
                 f"agent_tool_calls_total sums to {self.metric_tool_outcomes}, "
-                f"the tool server saw {self.tool_calls_seen} calls"
+                f"the model was given {self.tool_results} tool results"
             )
+        failed = sum(n for outcome, n in self.metric_tool_outcomes.items() if outcome != "ok")
+        if failed != self.tool_errors:
+            found.append(f"{failed} tool calls failed in the metrics, {self.tool_errors} told")
         return found
 
     def as_dict(self) -> dict[str, Any]:
@@ -143,6 +151,8 @@ class SoakReport:
             "model_faults": self.model_faults,
             "tool_calls_seen": self.tool_calls_seen,
             "tool_faults": self.tool_faults,
+            "tool_results": self.tool_results,
+            "tool_errors": self.tool_errors,
             "metric_requests": self.metric_requests,
             "metric_tool_outcomes": self.metric_tool_outcomes,
             "rss_mb_after_warmup": round(mb(self.rss_after_warmup), 1),
@@ -160,14 +170,24 @@ class FaultyModel(MockLLM):
     fault_rate: float = 0.0
     faults: int = 0
     rng: random.Random = field(default_factory=random.Random)
+    #: Tool calls whose result the runtime sent back, by call id; those that were errors.
+    tool_results: set[str] = field(default_factory=set)
+    tool_errors: set[str] = field(default_factory=set)
 
     def _record(self, request: RecordedRequest) -> tuple[Fault | None, ScriptedReply | None]:
         fault, scripted = super()._record(request)
-        if fault is None and request.path.endswith("/chat/completions"):
-            with self._lock:
-                if self.rng.random() < self.fault_rate:
-                    self.faults += 1
-                    fault = self.rng.choice(MODEL_FAULTS)
+        if not request.path.endswith("/chat/completions"):
+            return fault, scripted
+        with self._lock:
+            for message in request.messages:
+                if message.get("role") == "tool":
+                    call_id = str(message.get("tool_call_id"))
+                    self.tool_results.add(call_id)
+                    if str(message.get("content", "")).startswith('{"error"'):
+                        self.tool_errors.add(call_id)
+            if fault is None and self.rng.random() < self.fault_rate:
+                self.faults += 1
+                fault = self.rng.choice(MODEL_FAULTS)
         return fault, scripted
 
 
@@ -183,7 +203,6 @@ class FaultyTool:
 
     def app(self) -> Starlette:
         async def lookup(request: Request) -> Response:
-            await request.body()
             with self._lock:
                 self.calls += 1
                 fault = (
@@ -336,6 +355,8 @@ def run_soak(settings: SoakSettings, workdir: Path) -> SoakReport:
     report.model_faults = model.faults
     report.tool_calls_seen = tool.calls
     report.tool_faults = tool.faults
+    report.tool_results = len(model.tool_results)
+    report.tool_errors = len(model.tool_errors)
     return report
 
 

@@ -25,17 +25,6 @@ from agent_runtime.tools.base import Tool, ToolError, ToolOutcome
 
 #: Longest error body quoted back to the model: enough to explain, not enough to flood.
 ERROR_BODY_CHARS = 300
-#: How long an idle pooled connection is kept: below the 5 s after which uvicorn and Node.js
-#: close idle connections, so a call never goes out on a connection the server is closing
-#: (it would fail without reaching the server, with no attempt left to retry it).
-KEEPALIVE_EXPIRY_SECONDS = 2.0
-
-
-def client_limits() -> httpx.Limits:
-    """httpx's default pool sizes, with idle connections dropped before servers drop them."""
-    return httpx.Limits(
-        max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS
-    )
 
 
 def resolve_headers(headers: Sequence[Header], *, tool: str) -> dict[str, str]:
