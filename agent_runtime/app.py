@@ -367,7 +367,9 @@ def create_app(
         engine: Engine = request.app.state.engine
         return engine
 
-    def require_token(request: Request) -> None:
+    # `async def` although it never waits: FastAPI runs a plain `def` dependency on a worker
+    # thread, a thread hop on every request for a string comparison.
+    async def require_token(request: Request) -> None:
         auth.check(request.headers.get("authorization"))
 
     def stats_of(request: Request) -> RequestStats:
