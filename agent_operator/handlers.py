@@ -225,10 +225,29 @@ async def follow_deployment(
     if state is None or state.body["metadata"].get("uid") != _owner_uid(body):
         return
     if deleted and not state.deleting:
+        if not await _agent_still_there(ctx, state):  # deleted with its Agent: nothing to do
+            ctx.agents.pop(key, None)
+            return
         logger.info("Deployment %s was deleted; restoring it.", body["metadata"]["name"])
         await _reconcile_guarded(ctx, state, check_live=True)
     elif not deleted:
         schedule_refresh(ctx, state)
+
+
+async def _agent_still_there(ctx: Context, state: AgentState) -> bool:
+    """Whether the Agent exists and is not being deleted (asked of the API, not the cache).
+
+    The garbage collector deletes the children of a deleted Agent, and their watch events can
+    come before the Agent's own: restoring a child then would leave an orphan behind.
+    """
+    try:
+        live = await ctx.kube.get(state.ref)
+    except KubeError:
+        return True  # cannot tell: restore, and let the owner reference sort it out
+    meta = (live or {}).get("metadata") or {}
+    return meta.get("uid") == state.body["metadata"].get("uid") and not meta.get(
+        "deletionTimestamp"
+    )
 
 
 def _agent_owner(body: Mapping[str, Any]) -> str | None:

@@ -18,6 +18,7 @@ SERVED_NAMESPACE_PERMISSIONS: set[Permission] = {
     ("agent-operator.io", "agents", "patch"),
     ("", "events", "create"),
     # Application: status, children, Deployment status, Secret existence.
+    ("agent-operator.io", "agents", "get"),
     ("agent-operator.io", "agents/status", "patch"),
     *{
         (group, resource, verb)

@@ -33,6 +33,11 @@ the chart passes exact names (`-n NAME`), so Kopf needs no namespace observation
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
+# Application: before restoring a deleted Deployment, the operator reads its Agent, so a child
+# deleted along with its Agent is not brought back as an orphan.
+- apiGroups: ["agent-operator.io"]
+  resources: ["agents"]
+  verbs: ["get"]
 # Application: the operator writes each Agent's status (conditions, replicas, endpoint).
 - apiGroups: ["agent-operator.io"]
   resources: ["agents/status"]
