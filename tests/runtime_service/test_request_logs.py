@@ -2,7 +2,6 @@
 
 import io
 import json
-import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_runtime.logs import configure_logging
 from tests.runtime_service.conftest import (
     AGENT,
     MODEL_KEY,
@@ -21,6 +19,8 @@ from tests.runtime_service.conftest import (
     serving,
 )
 
+from .logcapture import captured_logs
+
 TOKEN = "log-test-token-93c1"
 QUESTION = "Weather in Paris?"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -29,16 +29,8 @@ TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
 @pytest.fixture
 def output() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    stream = io.StringIO()
-    configure_logging("INFO", stream)
-    yield stream
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved_handlers:
-        root.addHandler(handler)
-    root.setLevel(saved_level)
+    with captured_logs("INFO") as stream:
+        yield stream
 
 
 def served_line(output: io.StringIO, message: str) -> dict[str, Any]:

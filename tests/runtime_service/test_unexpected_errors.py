@@ -2,7 +2,6 @@
 
 import io
 import json
-import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,10 +10,11 @@ import httpx
 import pytest
 
 from agent_runtime.config import RuntimeConfig
-from agent_runtime.logs import configure_logging
 from agent_runtime.loop import Agent, LoopResult, RequestOptions
 from agent_runtime.telemetry import Metrics
 from tests.runtime_service.conftest import SERVER_WAIT_SECONDS, ConfigFactory, serving
+
+from .logcapture import captured_logs
 
 LEAKED = "internal-detail-d41d8c"
 
@@ -30,16 +30,8 @@ class CrashingAgent(Agent):
 
 @pytest.fixture
 def output() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    stream = io.StringIO()
-    configure_logging("INFO", stream)
-    yield stream
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved_handlers:
-        root.addHandler(handler)
-    root.setLevel(saved_level)
+    with captured_logs("INFO") as stream:
+        yield stream
 
 
 @pytest.fixture
