@@ -12,6 +12,16 @@ from tests.chart.rendering import render
 
 Permission = tuple[str, str, str]
 ROLE_KINDS = frozenset({"Role", "ClusterRole"})
+#: Every kind of child an Agent can have, as (API group, resource).
+CHILD_RESOURCES: tuple[tuple[str, str], ...] = (
+    ("", "configmaps"),
+    ("", "services"),
+    ("", "serviceaccounts"),
+    ("apps", "deployments"),
+    ("networking.k8s.io", "networkpolicies"),
+    ("policy", "poddisruptionbudgets"),
+    ("autoscaling", "horizontalpodautoscalers"),
+)
 
 
 def rules_of(role: dict[str, Any]) -> set[Permission]:

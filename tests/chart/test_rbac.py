@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.chart.rbac_rules import Permission, chart_rbac_rules, rules_of
+from tests.chart.rbac_rules import CHILD_RESOURCES, Permission, chart_rbac_rules, rules_of
 from tests.chart.rendering import NAMESPACE, of_kind, one, render
 
 NAMESPACED = {"watch": {"namespaces": ["team-a", "team-b"]}}
@@ -20,19 +20,7 @@ SERVED_NAMESPACE_PERMISSIONS: set[Permission] = {
     # Application: status, children, Deployment status, Secret existence.
     ("agent-operator.io", "agents", "get"),
     ("agent-operator.io", "agents/status", "patch"),
-    *{
-        (group, resource, verb)
-        for group, resource in (
-            ("", "configmaps"),
-            ("", "services"),
-            ("", "serviceaccounts"),
-            ("apps", "deployments"),
-            ("networking.k8s.io", "networkpolicies"),
-            ("policy", "poddisruptionbudgets"),
-            ("autoscaling", "horizontalpodautoscalers"),
-        )
-        for verb in CHILD_VERBS
-    },
+    *{(group, resource, verb) for group, resource in CHILD_RESOURCES for verb in CHILD_VERBS},
     # Only the optional children are deleted by the operator; the rest go with their Agent.
     ("policy", "poddisruptionbudgets", "delete"),
     ("autoscaling", "horizontalpodautoscalers", "delete"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from kubernetes import client
 
-from tests.chart.rbac_rules import Permission, chart_rbac_rules
+from tests.chart.rbac_rules import CHILD_RESOURCES, Permission, chart_rbac_rules
 from tests.emulator import EmulatorServer
 from tests.emulator.recorder import RecordedRequest
 from tests.operator_e2e.agents import GROUP, NAMESPACE, PLURAL, VERSION, Agents, agent
@@ -26,15 +26,7 @@ JUSTIFIED_UNUSED: dict[Permission, str] = {
             "server-side apply of an object that does not exist yet is a create to the "
             "authorizer of a real API server (the emulator records it as the patch it is)"
         )
-        for group, resource in (
-            ("", "configmaps"),
-            ("", "services"),
-            ("", "serviceaccounts"),
-            ("apps", "deployments"),
-            ("networking.k8s.io", "networkpolicies"),
-            ("policy", "poddisruptionbudgets"),
-            ("autoscaling", "horizontalpodautoscalers"),
-        )
+        for group, resource in CHILD_RESOURCES
     },
     ("agent-operator.io", "agents/finalizers", "update"): (
         "the children's owner references set blockOwnerDeletion, which the "
