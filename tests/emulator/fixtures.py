@@ -1,7 +1,7 @@
 """Pytest fixtures: a running emulator, a kubeconfig pointing at it, a configured client.
 
 - `k8s`: an :class:`~tests.emulator.server.EmulatorServer` on a free port of 127.0.0.1,
-  with /work/main/crds/*.yaml (the Agent CRD) installed when present.
+  with the repository's crds/*.yaml (the Agent CRD) installed when present.
 - `k8s_kubeconfig`: the path of a kubeconfig for it; `KUBECONFIG` (and the `kubernetes`
   library's default location, which Kopf's login uses) point at it for the test.
 - `k8s_api_client`: a `kubernetes.client.ApiClient` for it.
