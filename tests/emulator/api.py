@@ -112,6 +112,9 @@ class Api:
             response = _error_response(ApiError(500, f"emulator error: {exc!r}"))
         if entry.status is None:
             entry.status = response.status
+        late = self.faults.lateness(entry)
+        if late:
+            await asyncio.sleep(late)
         return response
 
     async def _dispatch(

@@ -1,8 +1,12 @@
-"""Fault injection: make matching requests fail with a chosen status, a set number of times.
+"""Fault injection: make matching requests fail with a chosen status, or answer late.
 
 Reliability tests use it to prove the operator retries on 500/503, backs off on 429 with
 `Retry-After`, and re-reads on 409. A fault matches on the recorded request's fields (verb,
 resource, namespace, name, ...) or on any predicate.
+
+A late answer (`Faults.slow`) is served at once, so other clients and watches see its effect,
+and only its answer is held back: the order a busy client sees when a watch event overtakes
+the answer to its own write.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class Fault:
     retry_after: float | None
     message: str
     hits: int = 0
+    late_by: float = 0.0  # a late answer instead of an error (see `Faults.slow`)
 
     def exhausted(self) -> bool:
         return self.times is not None and self.hits >= self.times
@@ -76,13 +81,35 @@ class Faults:
             self._faults.append(fault)
         return fault
 
+    def slow(
+        self,
+        seconds: float,
+        match: Predicate | dict[str, Any] | None = None,
+        *,
+        times: int | None = 1,
+        **criteria: Any,
+    ) -> Fault:
+        """Answer matching requests `seconds` late, after serving them: `slow(1, verb="patch")`."""
+        fault = self.add(match, status=0, times=times, **criteria)
+        fault.late_by = seconds
+        return fault
+
     def check(self, entry: RecordedRequest) -> ApiError | None:
         with self._lock:
             for fault in self._faults:
-                if not fault.exhausted() and fault.match(entry):
+                if not fault.late_by and not fault.exhausted() and fault.match(entry):
                     fault.hits += 1
                     return fault.error()
         return None
+
+    def lateness(self, entry: RecordedRequest) -> float:
+        """Seconds to hold back the answer to a request just served (0: answer now)."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.late_by and not fault.exhausted() and fault.match(entry):
+                    fault.hits += 1
+                    return fault.late_by
+        return 0.0
 
     def clear(self) -> None:
         with self._lock:

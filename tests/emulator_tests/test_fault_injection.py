@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import time
+
 import httpx
 
 from tests.emulator import EmulatorServer
@@ -36,3 +39,21 @@ def test_conflict_fault_with_a_predicate(k8s: EmulatorServer, http: httpx.Client
 def test_non_matching_requests_pass(k8s: EmulatorServer, http: httpx.Client) -> None:
     k8s.faults.add(resource="secrets", status=500)
     assert http.get(CM).status_code == 200
+
+
+def test_a_late_answer_comes_after_its_write_is_visible(
+    k8s: EmulatorServer, http: httpx.Client
+) -> None:
+    k8s.faults.slow(1.0, verb="create", resource="configmaps", name=None)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(http.post, CM, json={"metadata": {"name": "late"}})
+        seen_before_answer = None
+        for _ in range(40):  # at most 2 s
+            if http.get(f"{CM}/late").status_code == 200:
+                seen_before_answer = not pending.done()
+                break
+            time.sleep(0.05)
+        answer = pending.result(timeout=10)
+    assert seen_before_answer is True
+    assert answer.status_code == 201
+    assert http.post(CM, json={"metadata": {"name": "prompt"}}).status_code == 201
