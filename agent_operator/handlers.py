@@ -93,11 +93,16 @@ class Context:
         self.resync_task: asyncio.Task[None] | None = None
         self.background: set[asyncio.Task[None]] = set()
 
-    def saw_deployment(self, body: Mapping[str, Any]) -> None:
-        """Remember an owned Deployment unless a newer generation of it is known already.
+    def saw_deployment(self, body: Mapping[str, Any], *, answer: bool = False) -> None:
+        """Remember an owned Deployment, unless what is known of it is newer.
 
-        The answer to an apply carries the new generation before the watch does: without it,
-        a status written right after an update would judge the new spec by the old rollout.
+        The watch delivers one Deployment's events in order, so an event replaces whatever is
+        known of the same or an older generation. The `answer` to an apply comes through
+        another channel, at its own pace: it carries the new generation before the watch does
+        (without it, a status written right after an update would judge the new spec by the
+        old rollout), but it can also arrive after the watch has shown that generation's
+        rollout, and must not replace it then (the Agent would wait for a rollout already
+        seen, until the Deployment changed again).
         """
         owner = _agent_owner(body)
         if owner is None:
@@ -105,7 +110,12 @@ class Context:
         key = (body["metadata"]["namespace"], owner)
         known = self.deployments.get(key)
         seen = _trim_deployment(body)
-        if known is None or _generation(seen) >= _generation(known):
+        if (
+            known is None
+            or seen["metadata"]["uid"] != known["metadata"]["uid"]  # deleted and made anew
+            or _generation(seen) > _generation(known)
+            or (not answer and _generation(seen) == _generation(known))
+        ):
             self.deployments[key] = seen
 
     def deployment(self, state: AgentState) -> dict[str, Any] | None:
@@ -276,7 +286,11 @@ def _trim_deployment(body: Mapping[str, Any]) -> dict[str, Any]:
     meta = body.get("metadata") or {}
     return {
         "owner_uid": _owner_uid(body),
-        "metadata": {"name": meta.get("name"), "generation": meta.get("generation")},
+        "metadata": {
+            "name": meta.get("name"),
+            "uid": meta.get("uid"),
+            "generation": meta.get("generation"),
+        },
         "spec": {"replicas": (body.get("spec") or {}).get("replicas")},
         "status": dict(body.get("status") or {}),
     }
@@ -471,7 +485,7 @@ async def _converge(
             return False
         applied = await ctx.kube.apply(obj)
         if obj["kind"] == "Deployment":
-            ctx.saw_deployment(applied)
+            ctx.saw_deployment(applied, answer=True)
         ctx.metrics.api_writes.labels(kind=obj["kind"], action="apply").inc()
         log.info("Applied %s", ref)
         return True
