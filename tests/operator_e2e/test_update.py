@@ -33,7 +33,11 @@ def test_changing_instructions_rolls_out_a_new_config(
         return config if config.get("instructions") == "Answer in French." else None
 
     wait_for(new_config, what="the ConfigMap to carry the new instructions")
-    assert pod_template_hash(agents, "weather") != before
+    # The children are applied side by side: the Deployment may come a moment after.
+    wait_for(
+        lambda: pod_template_hash(agents, "weather") != before,
+        what="the pod template to carry the new config's checksum",
+    )
     obj = agents.wait_ready("weather")
     assert obj["status"]["observedGeneration"] == 2
 
