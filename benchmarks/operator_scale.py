@@ -356,7 +356,7 @@ class Result:
     update_writes: int = 0
 
 
-async def run_one(n: int, resync_seconds: float, workdir: Path) -> Result:
+async def run_one(n: int, resync_seconds: float, workdir: Path, verbose: bool) -> Result:
     result = Result(n=n)
     emulator = Emulator(workdir)
     operator: OperatorProcess | None = None
@@ -377,6 +377,7 @@ async def run_one(n: int, resync_seconds: float, workdir: Path) -> Result:
                 emulator.kubeconfig,
                 workdir / "operator.log",
                 env={"AGENT_OPERATOR_RESYNC_INTERVAL_SECONDS": str(resync_seconds)},
+                verbose=verbose,
             ).start()
             assert operator.process is not None
             pid = operator.process.pid
@@ -599,14 +600,18 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
     results = []
     for n in args.agents:
         resync = args.resync_seconds or max(10.0, 10.0 + n * 0.04)
-        print(f"N = {n}: baseline, create, resync (every {resync:.0f}s), update", flush=True)
+        logging = "--verbose" if args.verbose else "default logging, as the chart runs it"
+        print(
+            f"N = {n}: baseline, create, resync (every {resync:.0f}s), update; operator: {logging}",
+            flush=True,
+        )
         if args.workdir is not None:  # logs kept for reading afterwards
             workdir = args.workdir / str(n)
             workdir.mkdir(parents=True, exist_ok=True)
-            results.append(await run_one(n, resync, workdir))
+            results.append(await run_one(n, resync, workdir, args.verbose))
             continue
         with tempfile.TemporaryDirectory(prefix="operator-scale-") as tmp:
-            results.append(await run_one(n, resync, Path(tmp)))
+            results.append(await run_one(n, resync, Path(tmp), args.verbose))
     return results
 
 
@@ -617,6 +622,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--resync-seconds", type=float, default=0.0, help="resync interval (default: from N)"
     )
     parser.add_argument("--workdir", type=Path, help="keep the logs here (default: a temp dir)")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="run the operator with --verbose (default: as the chart runs it, without)",
+    )
     args = parser.parse_args(argv)
     report(asyncio.run(main_async(args)))
     return 0

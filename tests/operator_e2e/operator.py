@@ -54,8 +54,10 @@ class OperatorProcess:
         log_path: Path,
         env: dict[str, str] | None = None,
         args: tuple[str, ...] = (),
+        verbose: bool = True,
     ) -> None:
         self.kubeconfig = kubeconfig
+        self.verbose = verbose
         self.log_path = log_path
         self.extra_env = env or {}
         self.extra_args = args
@@ -76,7 +78,7 @@ class OperatorProcess:
             str(Path(sys.executable).with_name("agent-operator")),
             "run",
             "--all-namespaces",
-            "--verbose",
+            *(["--verbose"] if self.verbose else []),
             "--liveness",
             f"http://127.0.0.1:{self.liveness_port}/healthz",
             *self.extra_args,
