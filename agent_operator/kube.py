@@ -105,11 +105,11 @@ def applied_hash(obj: Mapping[str, Any]) -> str:
 
 
 def with_applied_hash(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of `obj` carrying its own applied-hash annotation."""
+    """`obj` carrying its own applied-hash annotation: new metadata, the rest shared."""
     digest = applied_hash(obj)
-    out: dict[str, Any] = json.loads(json.dumps(obj))
-    out["metadata"].setdefault("annotations", {})[APPLIED_HASH_ANNOTATION] = digest
-    return out
+    meta = dict(obj["metadata"])
+    meta["annotations"] = {**(meta.get("annotations") or {}), APPLIED_HASH_ANNOTATION: digest}
+    return {**obj, "metadata": meta}
 
 
 def contains(live: Any, desired: Any) -> bool:
