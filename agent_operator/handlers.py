@@ -639,6 +639,24 @@ class TransientApiErrorsInOneLine(logging.Filter):
         return True
 
 
+class QuietWatchHandlers(logging.Filter):
+    """Kopf logs "Handler 'x' succeeded." at INFO for every event a watching handler sees.
+
+    `remember_agent` and `follow_deployment` see every event of every Agent and Deployment: 7
+    of the 15 lines a new Agent wrote at the default level, none saying anything happened. What
+    the operator did is logged by the reconcile ("Applied Deployment demo/weather"); these
+    lines are kept for `--verbose` and `--debug`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        watching = ("remember_agent", "follow_deployment")  # Kopf's ids: the function names
+        self.quiet = frozenset(f"Handler {name!r} succeeded." for name in watching)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in self.quiet
+
+
 def run(
     *,
     namespaces: Sequence[str] = (),
@@ -654,6 +672,8 @@ def run(
         handler.addFilter(TransientApiErrorsInOneLine())
     if not debug:  # one line per API call is for debugging only
         logging.getLogger("urllib3").setLevel(logging.WARNING)
+    if not (verbose or debug):
+        logging.getLogger("kopf.objects").addFilter(QuietWatchHandlers())
     memo = kopf.Memo(metrics_port=metrics_port)
     asyncio.run(
         kopf.operator(

@@ -1,0 +1,51 @@
+"""The operator's log says what it did, not every event it watched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.emulator import EmulatorServer
+
+from .agents import ALWAYS, NAMESPACE, Agents, agent
+from .operator import OperatorProcess, wait_for
+
+WATCHING = ("Handler 'remember_agent' succeeded.", "Handler 'follow_deployment' succeeded.")
+
+
+@pytest.fixture
+def quiet_operator(
+    cluster: EmulatorServer, k8s_kubeconfig: Path, tmp_path: Path
+) -> Iterator[OperatorProcess]:
+    """`agent-operator run` at its default level, as the chart runs it."""
+    process = OperatorProcess(k8s_kubeconfig, tmp_path / "operator.log", verbose=False).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        print(process.log[-20000:])  # shown by pytest only when the test failed
+
+
+def create_one(operator: OperatorProcess, agents: Agents) -> str:
+    agents.create(agent("weather"))
+    agents.wait_ready("weather")
+    wait_for(lambda: "Creation is processed" in operator.log, what="the creation to be logged")
+    return operator.log
+
+
+def test_by_default_each_child_written_is_one_line_and_watched_events_are_not_logged(
+    quiet_operator: OperatorProcess, agents: Agents
+) -> None:
+    log = create_one(quiet_operator, agents)
+    for kind in ALWAYS:
+        assert log.count(f"Applied {kind} {NAMESPACE}/weather") == 1
+    for line in WATCHING:
+        assert line not in log
+
+
+def test_verbose_logs_every_watched_event_too(operator: OperatorProcess, agents: Agents) -> None:
+    log = create_one(operator, agents)
+    for line in WATCHING:
+        assert line in log
