@@ -52,6 +52,14 @@ def _criteria_predicate(criteria: dict[str, Any]) -> Predicate:
     return matches
 
 
+def _predicate(match: Predicate | dict[str, Any] | None, criteria: dict[str, Any]) -> Predicate:
+    if match is None:
+        return _criteria_predicate(criteria)
+    if isinstance(match, dict):
+        return _criteria_predicate({**match, **criteria})
+    return match
+
+
 class Faults:
     """The armed faults, consulted before every request is served."""
 
@@ -70,16 +78,7 @@ class Faults:
         **criteria: Any,
     ) -> Fault:
         """Arm a fault: `faults.add(verb="patch", resource="deployments", status=409, times=2)`."""
-        if match is None:
-            predicate = _criteria_predicate(criteria)
-        elif isinstance(match, dict):
-            predicate = _criteria_predicate({**match, **criteria})
-        else:
-            predicate = match
-        fault = Fault(predicate, status, times, retry_after, message)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
+        return self._arm(Fault(_predicate(match, criteria), status, times, retry_after, message))
 
     def slow(
         self,
@@ -90,8 +89,12 @@ class Faults:
         **criteria: Any,
     ) -> Fault:
         """Answer matching requests `seconds` late, after serving them: `slow(1, verb="patch")`."""
-        fault = self.add(match, status=0, times=times, **criteria)
-        fault.late_by = seconds
+        fault = Fault(_predicate(match, criteria), 0, times, None, "", late_by=seconds)
+        return self._arm(fault)
+
+    def _arm(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._faults.append(fault)
         return fault
 
     def check(self, entry: RecordedRequest) -> ApiError | None:
