@@ -654,7 +654,8 @@ class QuietWatchHandlers(logging.Filter):
         self.quiet = frozenset(f"Handler {name!r} succeeded." for name in watching)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.msg not in self.quiet
+        # Only strings are looked up: a message may be any object, even an unhashable one.
+        return not (isinstance(record.msg, str) and record.msg in self.quiet)
 
 
 def run(
