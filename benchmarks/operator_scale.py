@@ -600,9 +600,9 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
     results = []
     for n in args.agents:
         resync = args.resync_seconds or max(10.0, 10.0 + n * 0.04)
-        logging = "--verbose" if args.verbose else "default logging, as the chart runs it"
+        mode = "--verbose" if args.verbose else "default logging, as the chart runs it"
         print(
-            f"N = {n}: baseline, create, resync (every {resync:.0f}s), update; operator: {logging}",
+            f"N = {n}: baseline, create, resync (every {resync:.0f}s), update; operator: {mode}",
             flush=True,
         )
         if args.workdir is not None:  # logs kept for reading afterwards
