@@ -2,11 +2,11 @@
 # Two images from one build: `--target runtime` serves an Agent (agent-runtime serve),
 # `--target operator` runs the operator (agent-operator run). Each final stage holds only the
 # Python interpreter and a virtualenv with its own extra; no compiler, no pip cache, no sources.
-
-ARG PYTHON_IMAGE=python:3.11-slim
+# The base image is named in each FROM, not through an ARG, so that Dependabot can read and
+# update it.
 
 # ---- builder: one wheel of the project --------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS builder
+FROM python:3.11-slim AS builder
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
@@ -27,7 +27,7 @@ RUN python -m venv /venv \
  && /venv/bin/pip uninstall --yes pip
 
 # ---- runtime: serves one Agent on :8080 --------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.11-slim AS runtime
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="agent-runtime" \
@@ -48,7 +48,7 @@ ENTRYPOINT ["agent-runtime"]
 CMD ["serve", "--port", "8080"]
 
 # ---- operator: the Kopf operator ---------------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS operator
+FROM python:3.11-slim AS operator
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="agent-operator" \

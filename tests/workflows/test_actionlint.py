@@ -6,25 +6,16 @@ wrong expression type, an action whose runtime the runners have dropped.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.workflows.dockerfile import REPO_ROOT
-from tests.workflows.workflows import workflow_paths
-
-
-def actionlint() -> str | None:
-    """The actionlint of this environment (the dev extra installs it where a wheel exists)."""
-    beside = Path(sys.executable).with_name("actionlint")
-    return str(beside) if beside.exists() else shutil.which("actionlint")
+from tests.workflows.workflows import installed_tool, workflow_paths
 
 
 def test_actionlint_finds_nothing_in_any_workflow() -> None:
-    binary = actionlint()
+    binary = installed_tool("actionlint")
     if binary is None:
         pytest.skip("actionlint is not installed: the dev extra has it for Linux x86-64/arm64")
     paths = [str(p.relative_to(REPO_ROOT)) for p in workflow_paths()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,19 @@ def step_using(workflow: Workflow, action: str, job: str | None = None) -> Step:
     found = [s for s in steps(workflow, job) if str(s.get("uses", "")).split("@")[0] == action]
     assert len(found) == 1, f"expected one step using {action}, found {len(found)}"
     return found[0]
+
+
+def step_with_id(workflow: Workflow, job: str, step_id: str) -> Step:
+    """The step of a job that other steps and jobs read by its `id`."""
+    found = [s for s in steps(workflow, job) if s.get("id") == step_id]
+    assert len(found) == 1, f"expected one step with id {step_id} in {job}, found {len(found)}"
+    return found[0]
+
+
+def installed_tool(name: str) -> str | None:
+    """A linter the dev extra installs beside this interpreter, else one on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else shutil.which(name)
 
 
 def permissions_of(workflow: Workflow) -> list[dict[str, str]]:
