@@ -15,34 +15,17 @@ from typing import Any
 import pytest
 
 from tests.chart.rbac_rules import chart_rbac_rules
-from tests.chart.rendering import CHART_DIR, operator_container, render
 from tests.emulator import EmulatorServer
 from tests.operator_e2e.agents import Agents, agent
 from tests.operator_e2e.operator import WAIT, OperatorProcess, wait_for
 
 from .checks import assert_no_duplicate_or_orphan
+from .peering import PEERING, chart_peering, peers
 from .test_rbac_matches_use import used_permissions
 
 #: Short, so the test waits seconds for the takeover; the chart's default is longer.
 LIFETIME_SECONDS = 6
-PEERING = "kopf.dev"
 HA_VALUES: dict[str, Any] = {"replicaCount": 2, "peering": {"lifetimeSeconds": LIFETIME_SECONDS}}
-
-
-def chart_peering(cluster: EmulatorServer) -> dict[str, str]:
-    """Install what the chart installs for peering; the environment it gives the operator."""
-    cluster.install_file(CHART_DIR / "crds" / "kopf-peering.yaml")
-    objects = render(HA_VALUES)
-    for obj in objects:
-        if obj["apiVersion"].startswith(f"{PEERING}/"):
-            cluster.install(obj)
-    env = operator_container(objects)["env"]
-    return {e["name"]: e["value"] for e in env if e["name"].startswith("AGENT_OPERATOR_PEERING")}
-
-
-def peers(cluster: EmulatorServer) -> dict[str, Any]:
-    (peering,) = cluster.list_objects("clusterkopfpeerings", None, PEERING)
-    return dict(peering.get("status") or {})
 
 
 def writes_by(cluster: EmulatorServer, user: str, *, peering: bool = False) -> list[str]:
@@ -56,7 +39,7 @@ def writes_by(cluster: EmulatorServer, user: str, *, peering: bool = False) -> l
 
 @pytest.fixture
 def replicas(cluster: EmulatorServer, tmp_path: Path) -> Iterator[dict[str, OperatorProcess]]:
-    env = chart_peering(cluster)
+    env = chart_peering(cluster, HA_VALUES)
     processes: dict[str, OperatorProcess] = {}
     for name in ("replica-a", "replica-b"):
         kubeconfig = cluster.write_kubeconfig(tmp_path / f"{name}.kubeconfig", token=name)
