@@ -69,6 +69,7 @@ def test_only_the_active_replica_writes_and_the_standby_takes_over_when_it_is_ki
         agents.wait_ready(name)
     assert writes_by(cluster, "replica-a"), "the active replica wrote nothing"
     assert writes_by(cluster, "replica-b") == [], "the standby wrote"
+    assert writes_by(cluster, "replica-b", peering=True), "the standby sent no keep-alive"
 
     active.kill()
     agents.create(agent("during-failover"))
