@@ -56,6 +56,7 @@ demo: setup
 #   $(PY) benchmarks/runtime_load.py --soak 10000
 bench: setup
 	$(PY) benchmarks/operator_scale.py --agents 100 1000
+	$(PY) benchmarks/operator_failover.py --runs 3
 	$(PY) benchmarks/runtime_load.py
 
 clean:

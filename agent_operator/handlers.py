@@ -29,6 +29,7 @@ from agent_operator import status as status_mod
 from agent_operator.builders import AgentMeta, DesiredChildren, build_children, referenced_secrets
 from agent_operator.kube import Kube, KubeError, ObjectRef, is_current, with_applied_hash
 from agent_operator.metrics import OperatorMetrics
+from agent_operator.peering import configure_peering
 from agent_operator.settings import OperatorSettings
 from agent_operator.spec import AgentSpec, SpecError, parse_spec
 
@@ -180,6 +181,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     operator_settings = OperatorSettings.from_env()
+    configure_peering(settings, operator_settings)
     kube = Kube.from_environment(field_manager=operator_settings.field_manager)
     ctx = Context(operator_settings, kube)
     memo["agent_operator"] = ctx

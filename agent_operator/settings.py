@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: The prefix of every environment variable the operator reads its settings from.
 ENV_PREFIX = "AGENT_OPERATOR_"
+#: A killed active replica is replaced within this; Kopf renews 5-10 s before it runs out.
+PEERING_LIFETIME_SECONDS = 20
 
 
 def _default_resources() -> dict[str, dict[str, str]]:
@@ -54,6 +56,15 @@ class OperatorSettings(BaseModel):
     )
     run_as_user: int = Field(
         default=65532, ge=1, description="Non-root user (and group) of the runtime pods."
+    )
+    peering_name: str = Field(
+        default="",
+        description="Kopf peering object the replicas share; empty: one replica, standalone.",
+    )
+    peering_lifetime_seconds: int = Field(
+        default=PEERING_LIFETIME_SECONDS,
+        ge=5,
+        description="How long a replica's keep-alive counts; bounds the failover time.",
     )
 
     @classmethod

@@ -52,3 +52,9 @@ def test_runtime_load_runs_a_few_requests_and_prints_its_tables() -> None:
     assert "| p50 time to first token, ms" in out
     assert "Runtime RSS (MB)" in out
     assert "2 replicas, round robin" in out
+
+
+def test_operator_failover_kills_the_active_replica_once_and_prints_its_table() -> None:
+    out = run("operator_failover.py", "--runs", "1", "--lifetime", "6")
+    assert "| Ready after SIGKILL (s)" in out
+    assert "failover: median" in out

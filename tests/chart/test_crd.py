@@ -68,6 +68,17 @@ def test_crds_disabled_renders_no_crd() -> None:
 
 
 def test_crd_is_a_template_so_helm_upgrade_applies_its_changes() -> None:
-    # Files under a chart's crds/ directory are installed once and never upgraded by Helm.
-    assert not (CHART_DIR / "crds").exists()
+    # Files under a chart's crds/ directory are installed once and never upgraded by Helm: only
+    # Kopf's peering CRDs, shared with other Kopf operators, belong there.
+    installed_once = [path.name for path in (CHART_DIR / "crds").glob("*")]
+    assert installed_once == ["kopf-peering.yaml"]
     assert (CHART_DIR / "templates" / "crds" / "agent.yaml").is_file()
+
+
+def test_kopf_peering_crds_are_installed_once_and_shared() -> None:
+    documents = list(yaml.safe_load_all((CHART_DIR / "crds" / "kopf-peering.yaml").read_text()))
+    kinds = {doc["spec"]["names"]["kind"]: doc["spec"]["scope"] for doc in documents}
+    assert kinds == {"ClusterKopfPeering": "Cluster", "KopfPeering": "Namespaced"}
+    for doc in documents:
+        assert doc["spec"]["group"] == "kopf.dev"  # where Kopf looks first
+        assert "labels" not in doc["metadata"]  # not this release's: shared by every Kopf operator

@@ -2,7 +2,8 @@
 
 kubernetes-validate knows the built-in kinds and the CRD kind; the Prometheus Operator's kinds
 (ServiceMonitor, PodMonitor, PrometheusRule) come from CRDs it has no schema for, so they are
-skipped explicitly, and checked by shape in test_monitoring.py instead.
+skipped explicitly, and checked by shape in test_monitoring.py instead; so is Kopf's peering
+object (kopf.dev), checked in test_high_availability.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tests.chart.rendering import SCENARIOS, render, scenario_values
 
 # The oldest Kubernetes the chart declares (Chart.yaml kubeVersion) and the newest schemas shipped.
 KUBERNETES_VERSIONS = ("1.27.0", kubernetes_validate.latest_version())
-SCHEMALESS_GROUPS = frozenset({"monitoring.coreos.com"})
+SCHEMALESS_GROUPS = frozenset({"monitoring.coreos.com", "kopf.dev"})
 
 
 def is_schemaless(obj: dict[str, object]) -> bool:

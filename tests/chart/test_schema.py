@@ -48,7 +48,7 @@ def test_scenario_values_pass_the_schema(scenario: Path) -> None:
 
 
 def test_unknown_top_level_key_is_refused_by_name() -> None:
-    assert "'replicaCount' not allowed" in refusal({"replicaCount": 2})
+    assert "'replicas' not allowed" in refusal({"replicas": 2})  # the key is replicaCount
 
 
 def test_misspelled_nested_key_is_refused_with_its_path() -> None:

@@ -98,6 +98,7 @@ class Api:
             path=raw.path,
             user_agent=raw.headers.get("User-Agent", ""),
             content_type=raw.headers.get("Content-Type", ""),
+            user=raw.headers.get("Authorization", "").removeprefix("Bearer "),
         )
         self.recorder.record(entry)
         try:

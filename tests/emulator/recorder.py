@@ -1,7 +1,8 @@
 """A bounded log of the requests served, in RBAC terms, for tests to count and assert on.
 
 Each entry says what a ClusterRole rule would have to allow (verb, API group, resource,
-subresource) plus where it went (namespace, name), who sent it (user agent) and the answer's
+subresource) plus where it went (namespace, name), who sent it (user agent, and the user its
+bearer token authenticates, which tells apart two processes of the same program) and the answer's
 status code. Counting writes is how tests prove a no-op resync writes nothing; the verbs
 actually used are what the operator's RBAC must grant.
 """
@@ -35,6 +36,7 @@ class RecordedRequest:
     user_agent: str
     content_type: str
     status: int | None = None
+    user: str = ""  # the bearer token, named as a static token authenticator would name it
 
     @property
     def is_write(self) -> bool:

@@ -30,15 +30,19 @@ from .store import Obj
 T = TypeVar("T")
 START_TIMEOUT = 10.0  # seconds for the server thread to start listening
 STOP_TIMEOUT = 10.0  # seconds for the server thread to finish
+#: The bearer token of the kubeconfig and client the emulator hands out; any token is accepted.
+DEFAULT_TOKEN = "emulator-token"
 
 
-def kubeconfig_document(url: str, namespace: str = "default") -> dict[str, Any]:
+def kubeconfig_document(
+    url: str, namespace: str = "default", token: str = DEFAULT_TOKEN
+) -> dict[str, Any]:
     """A kubeconfig with one context pointing at the emulator (a dummy token as the user)."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": "emulator", "cluster": {"server": url}}],
-        "users": [{"name": "emulator", "user": {"token": "emulator-token"}}],
+        "users": [{"name": "emulator", "user": {"token": token}}],
         "contexts": [
             {
                 "name": "emulator",
@@ -154,9 +158,12 @@ class EmulatorServer:
 
     # --- kubeconfig and clients -----------------------------------------------------------
 
-    def write_kubeconfig(self, path: str | Path, namespace: str = "default") -> Path:
+    def write_kubeconfig(
+        self, path: str | Path, namespace: str = "default", token: str = DEFAULT_TOKEN
+    ) -> Path:
+        """A kubeconfig for the emulator; a distinct `token` is recorded as a distinct user."""
         path = Path(path)
-        path.write_text(yaml.safe_dump(kubeconfig_document(self.url, namespace)))
+        path.write_text(yaml.safe_dump(kubeconfig_document(self.url, namespace, token)))
         return path
 
     def api_client(self) -> Any:
@@ -165,7 +172,7 @@ class EmulatorServer:
 
         configuration = kubernetes.client.Configuration()
         configuration.host = self.url
-        configuration.api_key = {"authorization": "emulator-token"}
+        configuration.api_key = {"authorization": DEFAULT_TOKEN}
         configuration.api_key_prefix = {"authorization": "Bearer"}
         return kubernetes.client.ApiClient(configuration)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+import yaml
 
 from tests.emulator import EmulatorServer
 from tests.emulator.recorder import RecordedRequest, Recorder
@@ -25,6 +28,24 @@ def test_requests_are_recorded_with_verbs(k8s: EmulatorServer, http: httpx.Clien
         "tester/1",
         201,
     )
+
+
+def test_each_request_names_the_user_its_bearer_token_authenticates(
+    k8s: EmulatorServer, http: httpx.Client
+) -> None:
+    http.get(CM, headers={"Authorization": "Bearer replica-a"})
+    http.get(CM, headers={"Authorization": "Bearer replica-b"})
+    http.get(CM, headers={"Authorization": ""})
+    assert [r.user for r in k8s.filter(resource="configmaps")] == ["replica-a", "replica-b", ""]
+
+
+def test_a_kubeconfig_written_with_a_token_authenticates_as_that_user(
+    k8s: EmulatorServer, http: httpx.Client, tmp_path: Path
+) -> None:
+    path = k8s.write_kubeconfig(tmp_path / "kubeconfig", token="replica-a")
+    (user,) = yaml.safe_load(path.read_text())["users"]
+    http.get(CM, headers={"Authorization": f"Bearer {user['user']['token']}"})
+    assert [r.user for r in k8s.filter(resource="configmaps")] == ["replica-a"]
 
 
 def test_count_reads_and_writes(k8s: EmulatorServer, http: httpx.Client) -> None:

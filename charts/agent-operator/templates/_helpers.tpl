@@ -85,6 +85,22 @@ True ("true") when the operator watches every namespace.
 {{- end }}
 
 {{/*
+"true" when several operator replicas run: they then use Kopf's peering (one active, the others
+on standby) instead of running standalone, and get a PodDisruptionBudget.
+*/}}
+{{- define "agent-operator.peering" -}}
+{{- if gt (int .Values.replicaCount) 1 }}true{{ end }}
+{{- end }}
+
+{{/*
+The name of the peering object the replicas share: one per release, so two releases never pause
+each other.
+*/}}
+{{- define "agent-operator.peeringName" -}}
+{{- .Values.peering.name | default (include "agent-operator.fullname" .) }}
+{{- end }}
+
+{{/*
 The metrics Service name: the full name cut to leave room for "-metrics" within 63 characters.
 */}}
 {{- define "agent-operator.metricsServiceName" -}}

@@ -13,6 +13,13 @@ Rules that only make sense cluster-wide (watch.namespaces empty): cluster-scoped
 - apiGroups: ["apiextensions.k8s.io"]
   resources: ["customresourcedefinitions"]
   verbs: ["list", "watch"]
+{{- if include "agent-operator.peering" . }}
+# Framework: peering between the replicas. Kopf watches the release's ClusterKopfPeering to see
+# its peers and patches it with its own keep-alive.
+- apiGroups: ["kopf.dev"]
+  resources: ["clusterkopfpeerings"]
+  verbs: ["list", "watch", "patch"]
+{{- end }}
 {{- end }}
 
 {{/*
@@ -33,6 +40,13 @@ the chart passes exact names (`-n NAME`), so Kopf needs no namespace observation
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
+{{- if and (include "agent-operator.peering" .) (not (include "agent-operator.clusterWide" .)) }}
+# Framework: peering between the replicas. Kopf watches the release's KopfPeering in each served
+# namespace to see its peers and patches it with its own keep-alive.
+- apiGroups: ["kopf.dev"]
+  resources: ["kopfpeerings"]
+  verbs: ["list", "watch", "patch"]
+{{- end }}
 # Application: before restoring a deleted Deployment, the operator reads its Agent, so a child
 # deleted along with its Agent is not brought back as an orphan.
 - apiGroups: ["agent-operator.io"]
