@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from agent_runtime.config import checked_json_schema
+
 #: The API group, version and kind of the resource; the CRD and the operator both use these.
 GROUP = "agent-operator.io"
 VERSION = "v1alpha1"
@@ -107,9 +109,11 @@ def _quantity(value: int | str) -> int | str:
     return value
 
 
-#: A free-form JSON Schema document: the API server keeps it as written.
+#: A JSON Schema document: the API server keeps it as written, so the operator checks it
+#: against its meta-schema with the runtime's own check (an `InvalidSpec` naming the field).
 JsonSchemaDocument = Annotated[
     dict[str, Any],
+    AfterValidator(checked_json_schema),
     WithJsonSchema({"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
 ]
 #: A resource quantity: an integer or a string such as `100m`.

@@ -4,6 +4,11 @@ The operator builds a `RuntimeConfig` from an Agent's spec and writes it, as JSO
 Agent's ConfigMap; the runtime mounts that file and loads it with `load_config`. Both sides
 import this one module, so they cannot drift apart.
 
+Every JSON Schema the config declares (a tool's parameters and output, the answer's format) is
+checked against its own meta-schema by `checked_json_schema` as the model is built: the operator
+runs the same check on an Agent's spec, so a malformed schema is refused where it is written and
+never reaches a request.
+
 Secrets never appear here: a `SecretSource` names where the value lives (a mounted file, or an
 environment variable) and the runtime reads it at the moment of use, so a rotated Secret is
 picked up without a restart.
@@ -15,10 +20,12 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+
+from agent_runtime.schemas import check_schema
 
 #: The file name of the rendered config inside the ConfigMap and the mounted directory.
 CONFIG_FILE_NAME = "agent.json"
@@ -30,6 +37,20 @@ SECRETS_MOUNT_DIR = "/var/run/agent-runtime/secrets"
 RUNTIME_PORT = 8080
 #: Bumped on any incompatible change of the model below (and `RuntimeConfig.version` with it).
 CONFIG_VERSION: Literal[1] = 1
+
+
+def checked_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` itself, once its draft's meta-schema accepts it; else a `ValueError` saying why.
+
+    The one check both sides run: pydantic reports its `ValueError` at the field that holds the
+    schema (`tools.0.parameters` here, `spec.tools[0].parameters` in the operator).
+    """
+    check_schema(schema)
+    return schema
+
+
+#: A JSON Schema document, checked against its meta-schema when the model is built.
+JsonSchema = Annotated[dict[str, Any], AfterValidator(checked_json_schema)]
 
 
 class _Model(BaseModel):
@@ -182,11 +203,11 @@ class Tool(_Model):
 
     name: str
     description: str = ""
-    parameters: dict[str, object] = Field(
-        default_factory=lambda: dict[str, object](type="object", properties={}),
+    parameters: JsonSchema = Field(
+        default_factory=lambda: dict[str, Any](type="object", properties={}),
         description="JSON Schema of the arguments.",
     )
-    output_schema: dict[str, object] | None = Field(
+    output_schema: JsonSchema | None = Field(
         default=None, description="JSON Schema the tool's result must satisfy."
     )
     http: HttpTool | None = None
@@ -205,7 +226,7 @@ class ResponseFormat(_Model):
     """Structured output: the final answer must be JSON valid against `schema`."""
 
     name: str
-    schema_: dict[str, object] = Field(alias="schema")
+    schema_: JsonSchema = Field(alias="schema")
     strict: bool = True
 
 
