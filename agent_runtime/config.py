@@ -136,6 +136,20 @@ class RetryPolicy(_Model):
     max_backoff_seconds: float = Field(default=10.0, ge=0, le=300)
 
 
+class HttpRetryPolicy(RetryPolicy):
+    """An HTTP tool's retries; a call that may have reached the server is retried only when safe.
+
+    Safe: a GET (the safe method of RFC 9110 that tools use), or a tool that opts in with
+    `unsafe`, or one that declares an idempotency key header.
+    """
+
+    unsafe: bool = Field(
+        default=False,
+        description="Also retry a call that may have run (POST, PUT, PATCH, DELETE) after a"
+        " timeout, a dropped connection or a 5xx.",
+    )
+
+
 class ModelConfig(_Model):
     """The Mistral model the agent talks to, through the official `mistralai` SDK."""
 
@@ -172,7 +186,11 @@ class HttpTool(_Model):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
     headers: tuple[Header, ...] = ()
     timeout_seconds: float = Field(default=10.0, gt=0)
-    retry: RetryPolicy = RetryPolicy()
+    retry: HttpRetryPolicy = HttpRetryPolicy()
+    idempotency_key_header: str | None = Field(
+        default=None,
+        description="A header sent with a fresh key per call, the same on each of its retries.",
+    )
 
 
 class McpTool(_Model):

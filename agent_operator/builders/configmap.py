@@ -107,7 +107,8 @@ def _http(http: HttpToolSpec) -> runtime.HttpTool:
         method=http.method,
         headers=_headers(http.headers),
         timeout_seconds=http.timeout_seconds,
-        retry=_retry(http.retry),
+        retry=runtime.HttpRetryPolicy(**http.retry.model_dump()),
+        idempotency_key_header=http.idempotency_key_header,
     )
 
 

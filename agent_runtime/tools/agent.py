@@ -96,6 +96,9 @@ class AgentTool(Tool):
             tool=self.name,
             attempt_seconds=self.target.timeout_seconds,
             policy=self.target.retry,
+            # Asking another agent again is how its retry policy has always read; its own
+            # HTTP tools still refuse to run a call twice.
+            replayable=True,
             on_retry=self._on_retry,
         )
         if response.status_code >= 400:

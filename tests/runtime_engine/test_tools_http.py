@@ -56,8 +56,8 @@ async def test_retryable_statuses_are_retried_until_success(
 ) -> None:
     tool_server.fail_next(status, times=2)
     retried: list[str] = []
-    answer = await call(f"{tool_server.url}/find", {"q": "x"}, retried)
-    assert answer["body"] == {"q": "x"}
+    answer = await call(f"{tool_server.url}/find", {"q": "x"}, retried, method="GET")
+    assert answer["query"] == {"q": "x"}
     assert len(tool_server.seen("/find")) == 3
     assert len(retried) == 2
 
@@ -65,7 +65,7 @@ async def test_retryable_statuses_are_retried_until_success(
 async def test_a_tool_failing_on_every_attempt_says_how_it_failed(tool_server: ToolServer) -> None:
     tool_server.fail_next(502, times=3)
     with pytest.raises(ToolError) as caught:
-        await call(f"{tool_server.url}/find", {})
+        await call(f"{tool_server.url}/find", {}, method="GET")
     assert str(caught.value) == "tool lookup answered HTTP 502 (3 attempts)"
     assert caught.value.outcome == "error"
 
@@ -171,6 +171,7 @@ async def test_retry_after_sets_the_wait_capped_by_the_maximum_backoff(
             tool="lookup",
             attempt_seconds=5,
             policy=policy,
+            replayable=True,
             sleep=record,
         )
     assert response.status_code == 200
