@@ -179,7 +179,7 @@ class Header(_Model):
         return self
 
 
-class HttpTool(_Model):
+class HttpToolConfig(_Model):
     """A declared HTTP endpoint: arguments become the query (GET, DELETE) or a JSON body."""
 
     url: str
@@ -193,7 +193,7 @@ class HttpTool(_Model):
     )
 
 
-class McpTool(_Model):
+class McpToolConfig(_Model):
     """The tools of a remote MCP server over streamable HTTP, filtered by `include`."""
 
     url: str
@@ -203,7 +203,7 @@ class McpTool(_Model):
     refresh_seconds: float = Field(default=300.0, gt=0, description="How often tools are listed.")
 
 
-class AgentTool(_Model):
+class AgentToolConfig(_Model):
     """Another Agent, called through its Service's `/v1/chat/completions`."""
 
     url: str = Field(description="Base URL of the other agent, e.g. http://billing.demo.svc:80.")
@@ -216,7 +216,7 @@ class AgentTool(_Model):
     )
 
 
-class Tool(_Model):
+class ToolConfig(_Model):
     """One tool offered to the model; exactly one of `http`, `mcp` or `agent`."""
 
     name: str
@@ -228,12 +228,12 @@ class Tool(_Model):
     output_schema: JsonSchema | None = Field(
         default=None, description="JSON Schema the tool's result must satisfy."
     )
-    http: HttpTool | None = None
-    mcp: McpTool | None = None
-    agent: AgentTool | None = None
+    http: HttpToolConfig | None = None
+    mcp: McpToolConfig | None = None
+    agent: AgentToolConfig | None = None
 
     @model_validator(mode="after")
-    def _exactly_one_kind(self) -> Tool:
+    def _exactly_one_kind(self) -> ToolConfig:
         kinds = [k for k in ("http", "mcp", "agent") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError(f"tool {self.name!r} needs exactly one of http, mcp or agent")
@@ -291,7 +291,7 @@ class RuntimeConfig(_Model):
     agent: AgentIdentity
     model: ModelConfig
     instructions: str = ""
-    tools: tuple[Tool, ...] = ()
+    tools: tuple[ToolConfig, ...] = ()
     response_format: ResponseFormat | None = None
     limits: Limits = Limits()
     egress: Egress = Egress()

@@ -26,8 +26,13 @@ from typing import Any
 
 import httpx
 
-from agent_runtime.config import Header, RetryPolicy, SecretUnavailableError, readable_values
-from agent_runtime.config import Tool as ToolConfig
+from agent_runtime.config import (
+    Header,
+    RetryPolicy,
+    SecretUnavailableError,
+    ToolConfig,
+    readable_values,
+)
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
 from agent_runtime.tools.base import Tool, ToolError, ToolOutcome
 

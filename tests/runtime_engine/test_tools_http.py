@@ -9,8 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_runtime.config import RetryPolicy
-from agent_runtime.config import Tool as ToolConfig
+from agent_runtime.config import RetryPolicy, ToolConfig
 from agent_runtime.egress import EgressPolicy
 from agent_runtime.mockllm import free_port
 from agent_runtime.tools.base import ToolError

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import httpx
 import pytest
 
-from agent_runtime.config import Tool as ToolConfig
+from agent_runtime.config import ToolConfig
 from agent_runtime.egress import EgressPolicy
 from agent_runtime.mockllm import free_port
 from agent_runtime.tools.base import ToolError
