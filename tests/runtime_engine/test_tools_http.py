@@ -9,12 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_runtime.config import RetryPolicy, ToolConfig
-from agent_runtime.egress import EgressPolicy
+from agent_runtime.config import RetryPolicy
 from agent_runtime.mockllm import free_port
 from agent_runtime.tools.base import ToolError
-from agent_runtime.tools.http import HttpTool, backoff_seconds, retry_after_seconds
-from tests.runtime_engine.fixtures import ToolServer
+from agent_runtime.tools.http import backoff_seconds, retry_after_seconds
+from tests.runtime_engine.fixtures import ToolServer, call_http_tool
 
 FAST = {"attempts": 3, "initialBackoffSeconds": 0.01, "maxBackoffSeconds": 0.05}
 
@@ -22,17 +21,7 @@ FAST = {"attempts": 3, "initialBackoffSeconds": 0.01, "maxBackoffSeconds": 0.05}
 async def call(
     url: str, arguments: dict[str, Any], retried: list[str] | None = None, **http: Any
 ) -> Any:
-    config = ToolConfig.model_validate(
-        {"name": "lookup", "http": {"url": url, "retry": FAST, **http}}
-    )
-    async with httpx.AsyncClient() as client:
-        tool = HttpTool(
-            config,
-            http=client,
-            egress=EgressPolicy(),
-            on_retry=lambda: (retried if retried is not None else []).append("retry"),
-        )
-        return await tool.call(arguments)
+    return await call_http_tool({"url": url, "retry": FAST, **http}, arguments, retried=retried)
 
 
 async def test_get_arguments_become_the_query(tool_server: ToolServer) -> None:

@@ -12,14 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
 import pytest
 
-from agent_runtime.config import ToolConfig
-from agent_runtime.egress import EgressPolicy
 from agent_runtime.mockllm import free_port
 from agent_runtime.tools.base import ToolError
-from agent_runtime.tools.http import HttpTool
+from tests.runtime_engine.fixtures import call_http_tool
 
 #: What the server does with one request it has fully read.
 Fault = Literal["hang", "reset", "503", "429", "429-retry-after"]
@@ -107,28 +104,13 @@ async def server() -> AsyncIterator[CountingServer]:
 
 
 async def call(url: str, method: str, retried: list[str] | None = None, **http: Any) -> Any:
+    """One call of an HTTP tool `order`, tried up to three times if its rules allow."""
     retry = {"attempts": 3, "initialBackoffSeconds": 0.01, "maxBackoffSeconds": 0.02}
     retry.update(http.pop("retry", {}))
-    config = ToolConfig.model_validate(
-        {
-            "name": "order",
-            "http": {
-                "url": url,
-                "method": method,
-                "timeoutSeconds": ATTEMPT_SECONDS,
-                "retry": retry,
-                **http,
-            },
-        }
+    declared = {"url": url, "method": method, "timeoutSeconds": ATTEMPT_SECONDS, "retry": retry}
+    return await call_http_tool(
+        {**declared, **http}, {"item": "book"}, name="order", retried=retried
     )
-    async with httpx.AsyncClient() as client:
-        tool = HttpTool(
-            config,
-            http=client,
-            egress=EgressPolicy(),
-            on_retry=lambda: (retried if retried is not None else []).append("retry"),
-        )
-        return await tool.call({"item": "book"})
 
 
 @pytest.mark.parametrize("method", UNSAFE_METHODS)
