@@ -111,12 +111,12 @@ async def _attempt(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Res
     seconds = request.extensions["timeout"]["read"]
     try:
         response = await http.send(request)
-    except NOT_SENT as exc:
-        return _Failure(f"connection failed: {type(exc).__name__}", may_have_run=False)
-    except httpx.TimeoutException:
-        return _Failure(f"timed out after {seconds:g}s", may_have_run=True)
+    except httpx.TimeoutException as exc:
+        sent = not isinstance(exc, NOT_SENT)
+        return _Failure(f"timed out after {seconds:g}s", may_have_run=sent)
     except httpx.TransportError as exc:
-        return _Failure(f"connection failed: {type(exc).__name__}", may_have_run=True)
+        sent = not isinstance(exc, NOT_SENT)
+        return _Failure(f"connection failed: {type(exc).__name__}", may_have_run=sent)
     if response.status_code != 429 and response.status_code < 500:
         return response
     await response.aclose()

@@ -12,10 +12,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import httpx
 import pytest
 
+from agent_runtime.config import RetryPolicy
 from agent_runtime.mockllm import free_port
 from agent_runtime.tools.base import ToolError
+from agent_runtime.tools.http import send_with_retries
 from tests.runtime_engine.fixtures import call_http_tool
 
 #: What the server does with one request it has fully read.
@@ -178,3 +181,48 @@ async def test_a_connection_refused_before_sending_is_retried_for_any_method(met
 async def test_without_an_opt_in_no_idempotency_key_is_sent(server: CountingServer) -> None:
     await call(server.url, "POST")
     assert "idempotency-key" not in server.arrivals[0].headers
+
+
+@pytest.mark.parametrize("unsent", [httpx.ConnectTimeout, httpx.PoolTimeout])
+async def test_a_timeout_before_the_request_left_is_retried_for_a_post(
+    unsent: type[httpx.TimeoutException],
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def transport(request: httpx.Request) -> httpx.Response:
+        if not sent:
+            sent.append(request)
+            raise unsent("no connection yet", request=request)
+        sent.append(request)
+        return httpx.Response(200, json={"calls": len(sent)})
+
+    policy = RetryPolicy(attempts=2, initial_backoff_seconds=0, max_backoff_seconds=0)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(transport)) as client:
+        response = await send_with_retries(
+            client,
+            lambda: client.build_request("POST", "http://tools.test/orders", json={}),
+            tool="order",
+            attempt_seconds=ATTEMPT_SECONDS,
+            policy=policy,
+            replayable=False,
+        )
+    assert response.json() == {"calls": 2}
+
+
+async def test_a_timeout_while_connecting_is_still_told_as_a_timeout() -> None:
+    def transport(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("no connection", request=request)
+
+    policy = RetryPolicy(attempts=2, initial_backoff_seconds=0, max_backoff_seconds=0)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(transport)) as client:
+        with pytest.raises(ToolError) as caught:
+            await send_with_retries(
+                client,
+                lambda: client.build_request("POST", "http://tools.test/orders", json={}),
+                tool="order",
+                attempt_seconds=ATTEMPT_SECONDS,
+                policy=policy,
+                replayable=False,
+            )
+    assert str(caught.value) == "tool order timed out after 0.2s (2 attempts)"
+    assert caught.value.outcome == "timeout"
