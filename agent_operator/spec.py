@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from agent_runtime.config import checked_json_schema
+
 #: The API group, version and kind of the resource; the CRD and the operator both use these.
 GROUP = "agent-operator.io"
 VERSION = "v1alpha1"
@@ -107,9 +109,11 @@ def _quantity(value: int | str) -> int | str:
     return value
 
 
-#: A free-form JSON Schema document: the API server keeps it as written.
+#: A JSON Schema document: the API server keeps it as written, so the operator checks it
+#: against its meta-schema with the runtime's own check (an `InvalidSpec` naming the field).
 JsonSchemaDocument = Annotated[
     dict[str, Any],
+    AfterValidator(checked_json_schema),
     WithJsonSchema({"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
 ]
 #: A resource quantity: an integer or a string such as `100m`.
@@ -205,6 +209,18 @@ class RetrySpec(_Spec):
         return self
 
 
+class HttpRetrySpec(RetrySpec):
+    """Retries of an HTTP tool; a call that may have run is retried only when that is safe."""
+
+    unsafe: bool = Field(
+        default=False,
+        description="Also retry a POST, PUT, PATCH or DELETE after a timeout, a connection"
+        " dropped after sending, or a 5xx, though it may have run already. When false, only a"
+        " GET is retried after these; a refused connection and a 429 with Retry-After are"
+        " retried for any method.",
+    )
+
+
 # --- the model -------------------------------------------------------------------------------
 
 
@@ -256,10 +272,17 @@ class HttpToolSpec(_Spec):
         default=(), max_length=32, description="Headers sent with every call."
     )
     timeout_seconds: float = Field(default=10.0, gt=0, le=600, description="Timeout of one call.")
-    retry: RetrySpec = Field(
-        default_factory=RetrySpec,
+    retry: HttpRetrySpec = Field(
+        default_factory=HttpRetrySpec,
         description="Retries of a failed call.",
         json_schema_extra=_nested_default(),
+    )
+    idempotency_key_header: str | None = Field(
+        default=None,
+        max_length=256,
+        pattern=HEADER_NAME,
+        description="A header, e.g. Idempotency-Key, sent with a fresh key per call and the same"
+        " key on its retries; a tool that declares one is retried like a GET.",
     )
 
 

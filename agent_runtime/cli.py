@@ -118,7 +118,7 @@ def load_or_explain(path: str, err: TextIO) -> RuntimeConfig | None:
         print(f"Invalid config {path}:", file=err)
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"]) or "(top level)"
-            print(f"  {where}: {error['msg']}", file=err)
+            print(f"  {where}: {error['msg'].removeprefix('Value error, ')}", file=err)
     except ValueError as exc:
         print(f"Invalid config {path}: {exc}", file=err)
     return None

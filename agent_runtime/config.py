@@ -4,6 +4,11 @@ The operator builds a `RuntimeConfig` from an Agent's spec and writes it, as JSO
 Agent's ConfigMap; the runtime mounts that file and loads it with `load_config`. Both sides
 import this one module, so they cannot drift apart.
 
+Every JSON Schema the config declares (a tool's parameters and output, the answer's format) is
+checked against its own meta-schema by `checked_json_schema` as the model is built: the operator
+runs the same check on an Agent's spec, so a malformed schema is refused where it is written and
+never reaches a request.
+
 Secrets never appear here: a `SecretSource` names where the value lives (a mounted file, or an
 environment variable) and the runtime reads it at the moment of use, so a rotated Secret is
 picked up without a restart.
@@ -15,10 +20,12 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+
+from agent_runtime.schemas import check_schema
 
 #: The file name of the rendered config inside the ConfigMap and the mounted directory.
 CONFIG_FILE_NAME = "agent.json"
@@ -30,6 +37,20 @@ SECRETS_MOUNT_DIR = "/var/run/agent-runtime/secrets"
 RUNTIME_PORT = 8080
 #: Bumped on any incompatible change of the model below (and `RuntimeConfig.version` with it).
 CONFIG_VERSION: Literal[1] = 1
+
+
+def checked_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` itself, once its draft's meta-schema accepts it; else a `ValueError` saying why.
+
+    The one check both sides run: pydantic reports its `ValueError` at the field that holds the
+    schema (`tools.0.parameters` here, `spec.tools[0].parameters` in the operator).
+    """
+    check_schema(schema)
+    return schema
+
+
+#: A JSON Schema document, checked against its meta-schema when the model is built.
+JsonSchema = Annotated[dict[str, Any], AfterValidator(checked_json_schema)]
 
 
 class _Model(BaseModel):
@@ -115,6 +136,20 @@ class RetryPolicy(_Model):
     max_backoff_seconds: float = Field(default=10.0, ge=0, le=300)
 
 
+class HttpRetryPolicy(RetryPolicy):
+    """An HTTP tool's retries; a call that may have reached the server is retried only when safe.
+
+    Safe: a GET (the safe method of RFC 9110 that tools use), or a tool that opts in with
+    `unsafe`, or one that declares an idempotency key header.
+    """
+
+    unsafe: bool = Field(
+        default=False,
+        description="Also retry a call that may have run (POST, PUT, PATCH, DELETE) after a"
+        " timeout, a dropped connection or a 5xx.",
+    )
+
+
 class ModelConfig(_Model):
     """The Mistral model the agent talks to, through the official `mistralai` SDK."""
 
@@ -144,17 +179,21 @@ class Header(_Model):
         return self
 
 
-class HttpTool(_Model):
+class HttpToolConfig(_Model):
     """A declared HTTP endpoint: arguments become the query (GET, DELETE) or a JSON body."""
 
     url: str
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
     headers: tuple[Header, ...] = ()
     timeout_seconds: float = Field(default=10.0, gt=0)
-    retry: RetryPolicy = RetryPolicy()
+    retry: HttpRetryPolicy = HttpRetryPolicy()
+    idempotency_key_header: str | None = Field(
+        default=None,
+        description="A header sent with a fresh key per call, the same on each of its retries.",
+    )
 
 
-class McpTool(_Model):
+class McpToolConfig(_Model):
     """The tools of a remote MCP server over streamable HTTP, filtered by `include`."""
 
     url: str
@@ -164,7 +203,7 @@ class McpTool(_Model):
     refresh_seconds: float = Field(default=300.0, gt=0, description="How often tools are listed.")
 
 
-class AgentTool(_Model):
+class AgentToolConfig(_Model):
     """Another Agent, called through its Service's `/v1/chat/completions`."""
 
     url: str = Field(description="Base URL of the other agent, e.g. http://billing.demo.svc:80.")
@@ -177,24 +216,24 @@ class AgentTool(_Model):
     )
 
 
-class Tool(_Model):
+class ToolConfig(_Model):
     """One tool offered to the model; exactly one of `http`, `mcp` or `agent`."""
 
     name: str
     description: str = ""
-    parameters: dict[str, object] = Field(
-        default_factory=lambda: dict[str, object](type="object", properties={}),
+    parameters: JsonSchema = Field(
+        default_factory=lambda: dict[str, Any](type="object", properties={}),
         description="JSON Schema of the arguments.",
     )
-    output_schema: dict[str, object] | None = Field(
+    output_schema: JsonSchema | None = Field(
         default=None, description="JSON Schema the tool's result must satisfy."
     )
-    http: HttpTool | None = None
-    mcp: McpTool | None = None
-    agent: AgentTool | None = None
+    http: HttpToolConfig | None = None
+    mcp: McpToolConfig | None = None
+    agent: AgentToolConfig | None = None
 
     @model_validator(mode="after")
-    def _exactly_one_kind(self) -> Tool:
+    def _exactly_one_kind(self) -> ToolConfig:
         kinds = [k for k in ("http", "mcp", "agent") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError(f"tool {self.name!r} needs exactly one of http, mcp or agent")
@@ -205,7 +244,7 @@ class ResponseFormat(_Model):
     """Structured output: the final answer must be JSON valid against `schema`."""
 
     name: str
-    schema_: dict[str, object] = Field(alias="schema")
+    schema_: JsonSchema = Field(alias="schema")
     strict: bool = True
 
 
@@ -252,7 +291,7 @@ class RuntimeConfig(_Model):
     agent: AgentIdentity
     model: ModelConfig
     instructions: str = ""
-    tools: tuple[Tool, ...] = ()
+    tools: tuple[ToolConfig, ...] = ()
     response_format: ResponseFormat | None = None
     limits: Limits = Limits()
     egress: Egress = Egress()

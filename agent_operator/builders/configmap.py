@@ -88,9 +88,9 @@ def _retry(retry: RetrySpec) -> runtime.RetryPolicy:
     return runtime.RetryPolicy(**retry.model_dump())
 
 
-def _tool(tool: ToolSpec, namespace: str) -> runtime.Tool:
+def _tool(tool: ToolSpec, namespace: str) -> runtime.ToolConfig:
     parameters = {} if tool.parameters is None else {"parameters": tool.parameters}
-    return runtime.Tool(
+    return runtime.ToolConfig(
         name=tool.name,
         description=tool.description,
         output_schema=tool.output_schema,
@@ -101,18 +101,19 @@ def _tool(tool: ToolSpec, namespace: str) -> runtime.Tool:
     )
 
 
-def _http(http: HttpToolSpec) -> runtime.HttpTool:
-    return runtime.HttpTool(
+def _http(http: HttpToolSpec) -> runtime.HttpToolConfig:
+    return runtime.HttpToolConfig(
         url=http.url,
         method=http.method,
         headers=_headers(http.headers),
         timeout_seconds=http.timeout_seconds,
-        retry=_retry(http.retry),
+        retry=runtime.HttpRetryPolicy(**http.retry.model_dump()),
+        idempotency_key_header=http.idempotency_key_header,
     )
 
 
-def _mcp(mcp: McpToolSpec) -> runtime.McpTool:
-    return runtime.McpTool(
+def _mcp(mcp: McpToolSpec) -> runtime.McpToolConfig:
+    return runtime.McpToolConfig(
         url=mcp.url,
         include=mcp.include,
         headers=_headers(mcp.headers),
@@ -121,8 +122,8 @@ def _mcp(mcp: McpToolSpec) -> runtime.McpTool:
     )
 
 
-def _agent(agent: AgentToolSpec, namespace: str) -> runtime.AgentTool:
-    return runtime.AgentTool(
+def _agent(agent: AgentToolSpec, namespace: str) -> runtime.AgentToolConfig:
+    return runtime.AgentToolConfig(
         url=agent_service_url(agent.name, agent.namespace or namespace),
         agent_name=agent.name,
         timeout_seconds=agent.timeout_seconds,

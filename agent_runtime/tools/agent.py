@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 
-from agent_runtime.config import SecretUnavailableError, readable_values
-from agent_runtime.config import Tool as ToolConfig
+from agent_runtime.config import SecretUnavailableError, ToolConfig, readable_values
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
 from agent_runtime.tools.base import Tool, ToolError
 from agent_runtime.tools.http import ERROR_BODY_CHARS, retry_budget, send_with_retries
@@ -96,6 +95,9 @@ class AgentTool(Tool):
             tool=self.name,
             attempt_seconds=self.target.timeout_seconds,
             policy=self.target.retry,
+            # Asking another agent again is how its retry policy has always read; its own
+            # HTTP tools still refuse to run a call twice.
+            replayable=True,
             on_retry=self._on_retry,
         )
         if response.status_code >= 400:

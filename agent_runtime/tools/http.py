@@ -2,24 +2,37 @@
 
 Arguments become the query string (GET, DELETE) or a JSON body. Header values that come
 from secrets are read at call time, so a rotated Secret is used on the next call, and never
-appear in a message. Connection errors, timeouts, 429 and 5xx are retried with exponential
-backoff and full jitter, honouring `Retry-After` (seconds or an HTTP date) capped by the
-policy's `maxBackoffSeconds`. `send_with_retries` is shared with the agent tool.
+appear in a message. Failures that may heal are retried with exponential backoff and full
+jitter, honouring `Retry-After` (seconds or an HTTP date) capped by the policy's
+`maxBackoffSeconds`; `send_with_retries` is shared with the agent tool.
+
+A call is never run twice by accident: a failure after which the server may have acted (a
+timeout, a connection dropped after sending, a 5xx) is retried only for a GET, or for a tool
+that opts in with `retry.unsafe` or declares an idempotency key header (then each call sends a
+fresh key, the same on all its retries). A refused connection (nothing was sent) and a 429
+with `Retry-After` (the server refused, and says when to come back) are retried for any method.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from agent_runtime.config import Header, RetryPolicy, SecretUnavailableError, readable_values
-from agent_runtime.config import Tool as ToolConfig
+from agent_runtime.config import (
+    Header,
+    RetryPolicy,
+    SecretUnavailableError,
+    ToolConfig,
+    readable_values,
+)
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
 from agent_runtime.tools.base import Tool, ToolError, ToolOutcome
 
@@ -77,6 +90,42 @@ def retry_budget(timeout: float, policy: RetryPolicy) -> float:
     return timeout * policy.attempts + backoffs + BUDGET_SLACK_SECONDS
 
 
+#: Transport errors raised before any byte of the request left: safe to retry for any method.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: The methods retried after a fault that may come after the server acted: RFC 9110's safe
+#: methods. PUT and DELETE are idempotent by the RFC, but real endpoints often are not.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """One attempt that did not end in a final answer, and whether sending it again is safe."""
+
+    problem: str
+    may_have_run: bool
+    delay: float | None = None
+
+
+async def _attempt(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response | _Failure:
+    """Send once: a final response (anything but 429 and 5xx), or what went wrong."""
+    seconds = request.extensions["timeout"]["read"]
+    try:
+        response = await http.send(request)
+    except httpx.TimeoutException as exc:
+        sent = not isinstance(exc, NOT_SENT)
+        return _Failure(f"timed out after {seconds:g}s", may_have_run=sent)
+    except httpx.TransportError as exc:
+        sent = not isinstance(exc, NOT_SENT)
+        return _Failure(f"connection failed: {type(exc).__name__}", may_have_run=sent)
+    if response.status_code != 429 and response.status_code < 500:
+        return response
+    await response.aclose()
+    delay = retry_after_seconds(response)
+    # A 429 that says when to come back was refused, not run; any other answer may have run.
+    told_to_wait = response.status_code == 429 and delay is not None
+    return _Failure(f"answered HTTP {response.status_code}", not told_to_wait, delay)
+
+
 async def send_with_retries(
     http: httpx.AsyncClient,
     build: Callable[[], httpx.Request],
@@ -84,42 +133,44 @@ async def send_with_retries(
     tool: str,
     attempt_seconds: float,
     policy: RetryPolicy,
+    replayable: bool,
     on_retry: Callable[[], None] = lambda: None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> httpx.Response:
-    """Send a request, retrying what may heal; return the first final response (any status)."""
-    problem = ""
+    """Send a request, retrying what may heal; return the first final response (any status).
+
+    A failure after which the server may have acted (a timeout, a dropped connection, a 5xx)
+    is retried only when the request is `replayable`; a refused connection and a 429 with
+    `Retry-After` are retried always.
+    """
     for attempt in range(policy.attempts):
-        delay: float | None = None
-        try:
-            request = build()
-            request.extensions["timeout"] = httpx.Timeout(attempt_seconds).as_dict()
-            response = await http.send(request)
-        except httpx.TimeoutException:
-            problem = f"timed out after {attempt_seconds:g}s"
-        except httpx.TransportError as exc:
-            problem = f"connection failed: {type(exc).__name__}"
-        else:
-            if response.status_code != 429 and response.status_code < 500:
-                return response
-            problem = f"answered HTTP {response.status_code}"
-            delay = retry_after_seconds(response)
-            await response.aclose()
+        request = build()
+        request.extensions["timeout"] = httpx.Timeout(attempt_seconds).as_dict()
+        result = await _attempt(http, request)
+        if isinstance(result, httpx.Response):
+            return result
         if attempt + 1 == policy.attempts:
-            break
+            raise _failed(tool, result, _attempts(policy.attempts))
+        if result.may_have_run and not replayable:
+            tried = _attempts(attempt + 1)
+            raise _failed(tool, result, f"{tried}; a {request.method} {NOT_REPLAYED}")
         on_retry()
-        if delay is None:
-            delay = backoff_seconds(policy, attempt)
+        delay = result.delay if result.delay is not None else backoff_seconds(policy, attempt)
         await sleep(min(delay, policy.max_backoff_seconds))
-    outcome: ToolOutcome = "timeout" if problem.startswith("timed out") else "error"
-    raise ToolError(
-        f"tool {tool} {problem} ({_attempts(policy.attempts)})",
-        outcome=outcome,
-    )
+    raise AssertionError("unreachable: a policy makes one attempt at least")
+
+
+#: Why a call that may have run was not sent again, for the model (and whoever reads its logs).
+NOT_REPLAYED = "is retried only when the tool allows it, as it may have run"
 
 
 def _attempts(n: int) -> str:
     return f"{n} attempt" if n == 1 else f"{n} attempts"
+
+
+def _failed(tool: str, failure: _Failure, attempts: str) -> ToolError:
+    outcome: ToolOutcome = "timeout" if failure.problem.startswith("timed out") else "error"
+    return ToolError(f"tool {tool} {failure.problem} ({attempts})", outcome=outcome)
 
 
 def decode_body(response: httpx.Response) -> Any:
@@ -161,6 +212,16 @@ class HttpTool(Tool):
     def budget_seconds(self) -> float:
         return retry_budget(self.endpoint.timeout_seconds, self.endpoint.retry)
 
+    @property
+    def replayable(self) -> bool:
+        """Whether a call that may have reached the server can be sent again."""
+        spec = self.endpoint
+        return (
+            spec.method in SAFE_METHODS
+            or spec.retry.unsafe
+            or spec.idempotency_key_header is not None
+        )
+
     def secret_values(self) -> list[str]:
         return readable_values(header.value_from for header in self.endpoint.headers)
 
@@ -171,6 +232,8 @@ class HttpTool(Tool):
         except EgressDeniedError as exc:
             raise ToolError(f"tool {self.name}: {exc}", outcome="denied") from None
         headers = resolve_headers(spec.headers, tool=self.name)
+        if spec.idempotency_key_header is not None:  # one key per call, kept on its retries
+            headers[spec.idempotency_key_header] = uuid.uuid4().hex
         as_query = spec.method in ("GET", "DELETE")
 
         def build() -> httpx.Request:
@@ -188,6 +251,7 @@ class HttpTool(Tool):
             tool=self.name,
             attempt_seconds=spec.timeout_seconds,
             policy=spec.retry,
+            replayable=self.replayable,
             on_retry=self._on_retry,
         )
         if response.status_code >= 400:

@@ -18,8 +18,7 @@ import httpx2
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from agent_runtime.config import McpTool as McpConfig
-from agent_runtime.config import readable_values
+from agent_runtime.config import McpToolConfig, readable_values
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
 from agent_runtime.tools.base import Tool, ToolError
 from agent_runtime.tools.http import resolve_headers
@@ -51,7 +50,7 @@ def _describe(exc: BaseException) -> str:
 class McpServer:
     """One configured MCP server (a `tools[]` entry with `mcp:`) and its discovered tools."""
 
-    def __init__(self, entry: str, config: McpConfig, *, egress: EgressPolicy) -> None:
+    def __init__(self, entry: str, config: McpToolConfig, *, egress: EgressPolicy) -> None:
         self.entry = entry
         self.config = config
         self._egress = egress

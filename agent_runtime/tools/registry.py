@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from agent_runtime.config import Tool as ToolConfig
+from agent_runtime.config import ToolConfig
 from agent_runtime.egress import EgressPolicy
 from agent_runtime.tools.agent import AgentTool
 from agent_runtime.tools.base import Tool

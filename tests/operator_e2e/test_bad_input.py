@@ -10,7 +10,7 @@ from kubernetes.client.exceptions import ApiException
 from tests.emulator import EmulatorServer
 
 from .agents import NAMESPACE, Agents, agent
-from .operator import OperatorProcess
+from .operator import OperatorProcess, wait_for
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,35 @@ def test_a_broken_agent_does_not_hold_back_the_healthy_ones(
     assert operator.process is not None
     assert operator.process.poll() is None
     assert NAMESPACE in cursed["message"] or "cursed" in cursed["message"]
+
+
+def test_a_tool_schema_the_crd_lets_through_is_reported_naming_the_field(
+    operator: OperatorProcess, agents: Agents, cluster: EmulatorServer
+) -> None:
+    # The CRD keeps a tool's JSON Schema as written: only the operator can check it.
+    tool = {
+        "name": "lookup",
+        "http": {"url": "http://tools.test"},
+        "parameters": {"type": "objekt"},
+    }
+    agents.create(agent("malformed", tools=[tool]))
+    agents.create(agent("sound"))
+
+    agents.wait_ready("sound")
+    ready = agents.wait_condition("malformed", "Ready", "False", "InvalidSpec")
+    assert ready["message"].startswith("spec.tools[0].parameters: not a valid JSON Schema")
+
+    def warnings() -> list[dict[str, object]]:
+        return [
+            e
+            for e in cluster.list_objects("events", NAMESPACE)
+            if e.get("reason") == "InvalidSpec" and e["involvedObject"]["name"] == "malformed"
+        ]
+
+    (event,) = wait_for(warnings, what="a Warning Event naming the malformed schema")
+    assert event["type"] == "Warning"
+    assert "spec.tools[0].parameters" in str(event["message"])
+    assert agents.child("malformed", "Deployment") is None
+    assert agents.child("malformed", "ConfigMap") is None
+    assert operator.process is not None
+    assert operator.process.poll() is None

@@ -123,3 +123,27 @@ def test_the_rendered_config_is_stable_json(children: BuildChildren) -> None:
     second = children(tools=[SECRET_HEADER_TOOL])["ConfigMap"]["data"]["agent.json"]
     assert first == second
     assert json.loads(first)["version"] == 1
+
+
+def test_an_http_tools_retry_opt_ins_reach_the_runtime(children: BuildChildren) -> None:
+    order = {
+        "name": "order",
+        "http": {
+            "url": "https://shop.example.net/orders",
+            "retry": {"attempts": 4, "unsafe": True},
+            "idempotencyKeyHeader": "Idempotency-Key",
+        },
+    }
+    config = _config(children, tools=[order])
+    http = config.tools[0].http
+    assert http is not None
+    assert (http.retry.attempts, http.retry.unsafe) == (4, True)
+    assert http.idempotency_key_header == "Idempotency-Key"
+
+
+def test_an_http_tool_is_not_retried_unsafely_unless_it_says_so(children: BuildChildren) -> None:
+    config = _config(children, tools=[{"name": "order", "http": {"url": "https://x.example"}}])
+    http = config.tools[0].http
+    assert http is not None
+    assert http.retry.unsafe is False
+    assert http.idempotency_key_header is None

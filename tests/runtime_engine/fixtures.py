@@ -23,10 +23,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from agent_runtime.config import RuntimeConfig
+from agent_runtime.config import RuntimeConfig, ToolConfig
+from agent_runtime.egress import EgressPolicy
 from agent_runtime.loop import Agent
 from agent_runtime.mockllm import MockLLM, running_app, running_mock_llm
 from agent_runtime.telemetry import Metrics
+from agent_runtime.tools.http import HttpTool
 
 #: Longest a rendezvous waits for its partner: a sequential loop fails the test, never hangs it.
 RENDEZVOUS_SECONDS = 5.0
@@ -110,6 +112,25 @@ class ToolServer:
         except TimeoutError:
             return False
         return True
+
+
+async def call_http_tool(
+    http: dict[str, Any],
+    arguments: dict[str, Any],
+    *,
+    name: str = "lookup",
+    retried: list[str] | None = None,
+) -> Any:
+    """Call the HTTP tool that `http` declares once, on a fresh client; `retried` counts retries."""
+    config = ToolConfig.model_validate({"name": name, "http": http})
+    async with httpx.AsyncClient() as client:
+        tool = HttpTool(
+            config,
+            http=client,
+            egress=EgressPolicy(),
+            on_retry=lambda: (retried if retried is not None else []).append("retry"),
+        )
+        return await tool.call(arguments)
 
 
 @pytest.fixture(scope="session")

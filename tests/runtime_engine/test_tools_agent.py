@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from agent_runtime.config import Tool as ToolConfig
+from agent_runtime.config import ToolConfig
 from agent_runtime.egress import EgressPolicy
 from agent_runtime.mockllm import MockLLM
 from agent_runtime.tools.agent import MESSAGE_PARAMETERS, AgentTool

@@ -10,12 +10,10 @@ import httpx
 import pytest
 
 from agent_runtime.config import RetryPolicy
-from agent_runtime.config import Tool as ToolConfig
-from agent_runtime.egress import EgressPolicy
 from agent_runtime.mockllm import free_port
 from agent_runtime.tools.base import ToolError
-from agent_runtime.tools.http import HttpTool, backoff_seconds, retry_after_seconds
-from tests.runtime_engine.fixtures import ToolServer
+from agent_runtime.tools.http import backoff_seconds, retry_after_seconds
+from tests.runtime_engine.fixtures import ToolServer, call_http_tool
 
 FAST = {"attempts": 3, "initialBackoffSeconds": 0.01, "maxBackoffSeconds": 0.05}
 
@@ -23,17 +21,7 @@ FAST = {"attempts": 3, "initialBackoffSeconds": 0.01, "maxBackoffSeconds": 0.05}
 async def call(
     url: str, arguments: dict[str, Any], retried: list[str] | None = None, **http: Any
 ) -> Any:
-    config = ToolConfig.model_validate(
-        {"name": "lookup", "http": {"url": url, "retry": FAST, **http}}
-    )
-    async with httpx.AsyncClient() as client:
-        tool = HttpTool(
-            config,
-            http=client,
-            egress=EgressPolicy(),
-            on_retry=lambda: (retried if retried is not None else []).append("retry"),
-        )
-        return await tool.call(arguments)
+    return await call_http_tool({"url": url, "retry": FAST, **http}, arguments, retried=retried)
 
 
 async def test_get_arguments_become_the_query(tool_server: ToolServer) -> None:
@@ -56,8 +44,8 @@ async def test_retryable_statuses_are_retried_until_success(
 ) -> None:
     tool_server.fail_next(status, times=2)
     retried: list[str] = []
-    answer = await call(f"{tool_server.url}/find", {"q": "x"}, retried)
-    assert answer["body"] == {"q": "x"}
+    answer = await call(f"{tool_server.url}/find", {"q": "x"}, retried, method="GET")
+    assert answer["query"] == {"q": "x"}
     assert len(tool_server.seen("/find")) == 3
     assert len(retried) == 2
 
@@ -65,7 +53,7 @@ async def test_retryable_statuses_are_retried_until_success(
 async def test_a_tool_failing_on_every_attempt_says_how_it_failed(tool_server: ToolServer) -> None:
     tool_server.fail_next(502, times=3)
     with pytest.raises(ToolError) as caught:
-        await call(f"{tool_server.url}/find", {})
+        await call(f"{tool_server.url}/find", {}, method="GET")
     assert str(caught.value) == "tool lookup answered HTTP 502 (3 attempts)"
     assert caught.value.outcome == "error"
 
@@ -171,6 +159,7 @@ async def test_retry_after_sets_the_wait_capped_by_the_maximum_backoff(
             tool="lookup",
             attempt_seconds=5,
             policy=policy,
+            replayable=True,
             sleep=record,
         )
     assert response.status_code == 200

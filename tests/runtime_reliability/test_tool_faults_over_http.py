@@ -55,12 +55,30 @@ def test_a_tool_answering_5xx_is_retried_then_reported_with_its_status(
     tool_server.fail_next(503, times=2)
     tool = lookup_tool(
         f"{tool_server.url}/lookup",
+        method="GET",
         retry={"attempts": 2, "initialBackoffSeconds": 0.01, "maxBackoffSeconds": 0.02},
     )
     error, page = serve_and_ask(make_config, mock_llm, tool)
     assert error == "tool lookup answered HTTP 503 (2 attempts)"
     assert sample(page, "agent_tool_calls_total", tool="lookup", outcome="error") == 1.0
     assert sample(page, "agent_retries_total", target="tool:lookup") == 1.0
+
+
+def test_a_post_tool_answering_5xx_runs_once_and_the_model_is_told_it_may_have_run(
+    make_config: ConfigFactory, mock_llm: MockLLM, tool_server: ToolServer
+) -> None:
+    tool_server.fail_next(503, times=3)
+    tool = lookup_tool(
+        f"{tool_server.url}/lookup",
+        retry={"attempts": 3, "initialBackoffSeconds": 0.01, "maxBackoffSeconds": 0.02},
+    )
+    error, page = serve_and_ask(make_config, mock_llm, tool)
+    assert error == (
+        "tool lookup answered HTTP 503"
+        " (1 attempt; a POST is retried only when the tool allows it, as it may have run)"
+    )
+    assert len(tool_server.seen("/lookup")) == 1
+    assert sample(page, "agent_retries_total", target="tool:lookup") == 0.0
 
 
 def test_a_tool_answering_data_outside_its_output_schema_is_not_given_to_the_model(
