@@ -190,6 +190,9 @@ class RedisStore:
     async def hold(
         self, conversation_id: str, calls: Sequence[ToolCallRequest]
     ) -> tuple[Approval, ...]:
+        if not calls:
+            await self.approvals(conversation_id)  # still refused when the conversation is gone
+            return ()
         now = datetime.now(UTC)
         expires_at = now + timedelta(seconds=self._settings.approval_timeout_seconds)
         args: list[EncodableT] = [self._ttl_ms]
@@ -218,11 +221,12 @@ class RedisStore:
         if not exists:
             raise ConversationNotFoundError(conversation_id)
         now = datetime.now(UTC)
-        return tuple(
+        held = (
             _approval(record, fields.get(f"decision:{name.removeprefix('call:')}"), now)
             for name, record in fields.items()
             if name.startswith("call:")
         )
+        return tuple(sorted(held, key=lambda approval: (approval.created_at, approval.id)))
 
     async def decide(self, conversation_id: str, approval_id: str, decision: Decision) -> Approval:
         args: list[EncodableT] = [self._ttl_ms, approval_id, decision.model_dump_json()]

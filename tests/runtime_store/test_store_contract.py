@@ -249,3 +249,16 @@ async def test_a_budget_stops_both_clients_within_one_call_each(stores: Stores) 
     await asyncio.gather(*(worker(clients[n % 2]) for n in range(workers)))
     spent = (await clients[1].usage(conversation.id)).conversation_tokens
     assert 100 <= spent < 100 + workers * per_call
+
+
+async def test_several_held_calls_are_listed_in_the_order_held(store: ConversationStore) -> None:
+    conversation = await store.create("weather")
+    calls = [ToolCallRequest(id=f"c{n}", name="t", arguments="{}") for n in (3, 1, 2)]
+    held = await store.hold(conversation.id, calls)
+    assert [approval.id for approval in held] == ["c3", "c1", "c2"]
+    assert {approval.id for approval in await store.approvals(conversation.id)} == {
+        "c1",
+        "c2",
+        "c3",
+    }
+    assert await store.hold(conversation.id, []) == ()
