@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from agent_runtime.store.base import (
@@ -30,7 +30,6 @@ from agent_runtime.store.models import (
     StoreHealth,
     ToolCallRequest,
     Turn,
-    new_id,
 )
 
 
@@ -64,8 +63,7 @@ class MemoryStore:
         return len(self._held)
 
     async def create(self, agent: str) -> Conversation:
-        now = datetime.now(UTC)
-        conversation = Conversation(id=new_id("conv"), agent=agent, created_at=now, updated_at=now)
+        conversation = Conversation.start(agent)
         self._held[conversation.id] = _Held(
             conversation, deque(maxlen=self._settings.history_turns), expires=0.0
         )
@@ -97,17 +95,10 @@ class MemoryStore:
     ) -> tuple[Approval, ...]:
         held = self._find(conversation_id)
         now = datetime.now(UTC)
-        expires_at = now + timedelta(seconds=self._settings.approval_timeout_seconds)
+        timeout = self._settings.approval_timeout_seconds
         for call in calls:
-            held.approvals.setdefault(
-                call.id,
-                Approval(
-                    conversation_id=conversation_id,
-                    tool_call=call,
-                    created_at=now,
-                    expires_at=expires_at,
-                ),
-            )
+            if call.id not in held.approvals:
+                held.approvals[call.id] = Approval.hold(conversation_id, call, now, timeout)
         self._touch(conversation_id)
         return tuple(_shown(held.approvals[call.id], now) for call in calls)
 

@@ -10,7 +10,7 @@ without its result.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,6 +91,12 @@ class Conversation(_Record):
     updated_at: datetime
     turns: tuple[Turn, ...] = ()
 
+    @classmethod
+    def start(cls, agent: str) -> Conversation:
+        """A new, empty conversation with a random id."""
+        now = _now()
+        return cls(id=new_id("conv"), agent=agent, created_at=now, updated_at=now)
+
     @property
     def entries(self) -> tuple[Entry, ...]:
         """The kept history as one sequence of entries, oldest first."""
@@ -128,6 +134,18 @@ class Approval(_Record):
     expires_at: datetime
     status: ApprovalStatus = "pending"
     decision: Decision | None = None
+
+    @classmethod
+    def hold(
+        cls, conversation_id: str, call: ToolCallRequest, now: datetime, timeout_seconds: float
+    ) -> Approval:
+        """A call held from `now`, pending until decided or `timeout_seconds` have passed."""
+        return cls(
+            conversation_id=conversation_id,
+            tool_call=call,
+            created_at=now,
+            expires_at=now + timedelta(seconds=timeout_seconds),
+        )
 
     @property
     def id(self) -> str:

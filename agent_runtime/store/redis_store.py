@@ -22,7 +22,7 @@ from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -45,7 +45,6 @@ from agent_runtime.store.models import (
     StoreHealth,
     ToolCallRequest,
     Turn,
-    new_id,
 )
 
 T = TypeVar("T")
@@ -54,6 +53,9 @@ T = TypeVar("T")
 KEY_PREFIX = "agent-runtime"
 #: A daily count outlives its day by this much, so a late call near midnight still finds it.
 DAY_KEY_MARGIN = timedelta(days=1)
+#: Connections per replica: enough for the turns one pod serves at once, and bounded, so that
+#: many replicas cannot use up Redis's `maxclients` (10,000 by default); a call waits for one.
+MAX_CONNECTIONS = 32
 #: Retries of a command on a broken connection: one, as a pooled connection is stale after
 #: Redis restarts; more would only stretch the wait for an answer that is not coming.
 STALE_CONNECTION_RETRIES = 1
@@ -127,12 +129,16 @@ class RedisStore:
     def __init__(self, settings: StoreSettings, url: str) -> None:
         self._settings = settings
         self._where = _server(url)
-        self._client = Redis.from_url(
+        self._pool = pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=settings.timeout_seconds,
             decode_responses=True,
             socket_timeout=settings.timeout_seconds,
             socket_connect_timeout=settings.timeout_seconds,
-            retry=Retry(NoBackoff(), STALE_CONNECTION_RETRIES),
+        )
+        self._client = Redis(
+            connection_pool=pool, retry=Retry(NoBackoff(), STALE_CONNECTION_RETRIES)
         )
         self._append = self._client.register_script(_APPEND)
         self._hold = self._client.register_script(_HOLD)
@@ -140,8 +146,8 @@ class RedisStore:
         self._prefix = f"{KEY_PREFIX}:{settings.scope}"
 
     async def create(self, agent: str) -> Conversation:
-        now = datetime.now(UTC)
-        conversation = Conversation(id=new_id("conv"), agent=agent, created_at=now, updated_at=now)
+        conversation = Conversation.start(agent)
+        now = conversation.created_at
         meta = self._keys(conversation.id)[0]
         stamps: dict[FieldT, EncodableT] = {
             "agent": agent,
@@ -194,16 +200,13 @@ class RedisStore:
             await self.approvals(conversation_id)  # still refused when the conversation is gone
             return ()
         now = datetime.now(UTC)
-        expires_at = now + timedelta(seconds=self._settings.approval_timeout_seconds)
         args: list[EncodableT] = [self._ttl_ms]
         for call in calls:
-            approval = Approval(
-                conversation_id=conversation_id,
-                tool_call=call,
-                created_at=now,
-                expires_at=expires_at,
+            approval = Approval.hold(
+                conversation_id, call, now, self._settings.approval_timeout_seconds
             )
-            args += [call.id, approval.model_dump_json(), int(expires_at.timestamp() * 1000)]
+            expires_ms = int(approval.expires_at.timestamp() * 1000)
+            args += [call.id, approval.model_dump_json(), expires_ms]
         answer = await self._call(self._hold(keys=self._keys(conversation_id), args=args))
         if not answer:
             raise ConversationNotFoundError(conversation_id)
@@ -281,6 +284,7 @@ class RedisStore:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        await self._pool.disconnect()  # a pool given to the client is not closed by it
 
     @property
     def _ttl_ms(self) -> int:

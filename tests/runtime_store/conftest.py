@@ -31,8 +31,14 @@ def start_redis(directory: Path, password: str | None = None) -> RedisServer:
     return server
 
 
+#: The store timeout of the tests: what they check is not the timeout, and the machines that
+#: run them may be busy enough to make the default of a few seconds flaky.
+TEST_TIMEOUT_SECONDS = 15.0
+
+
 def settings(**bounds: float) -> StoreSettings:
     """Store settings under a scope of their own (so tests never share keys), with `bounds`."""
+    bounds.setdefault("timeout_seconds", TEST_TIMEOUT_SECONDS)
     return StoreSettings(scope=f"test/{uuid.uuid4().hex}", **bounds)  # type: ignore[arg-type]
 
 

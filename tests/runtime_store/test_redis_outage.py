@@ -31,7 +31,7 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
 
 @pytest.fixture
 async def store(server: RedisServer) -> AsyncIterator[RedisStore]:
-    client = RedisStore(settings(timeout_seconds=1.0), server.url)
+    client = RedisStore(settings(timeout_seconds=5.0), server.url)
     yield client
     await client.aclose()
 
@@ -79,7 +79,7 @@ async def test_the_store_recovers_without_a_restart_when_redis_returns(
 
 async def test_a_wrong_password_is_not_ready_and_not_repeated(server: RedisServer) -> None:
     url = server.url.replace(PASSWORD, "wrong-password-123")
-    client = RedisStore(settings(timeout_seconds=1.0), url)
+    client = RedisStore(settings(timeout_seconds=5.0), url)
     try:
         health = await client.health()
     finally:

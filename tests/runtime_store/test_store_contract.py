@@ -32,8 +32,8 @@ from agent_runtime.store import (
 from agent_runtime.store.base import utc_day
 from tests.runtime_store.conftest import Stores, settings
 
-#: Longest wait for something to expire: the bounds used below are well under a second.
-EXPIRY_WAIT_SECONDS = 10.0
+#: Longest wait for something to expire: the bounds used below are a few seconds at most.
+EXPIRY_WAIT_SECONDS = 30.0
 #: How many clients decide one held call at once.
 CONCURRENT_DECISIONS = 40
 
@@ -114,7 +114,7 @@ async def test_an_unknown_conversation_is_not_found(store: ConversationStore) ->
 
 
 async def test_an_idle_conversation_expires_with_everything_it_held(stores: Stores) -> None:
-    (store,) = stores.open(settings(ttl_seconds=0.3))
+    (store,) = stores.open(settings(ttl_seconds=2.0))
     conversation = await store.create("weather")
     await store.append(conversation.id, a_turn(1), new_turn=True)
     await store.hold(conversation.id, [ToolCallRequest(id="c1", name="t", arguments="{}")])
@@ -212,12 +212,12 @@ async def test_token_counts_lose_no_increment_across_two_clients(stores: Stores)
     first, second = stores.open(settings(), clients=2)
     conversation = await first.create("weather")
     totals = await asyncio.gather(
-        *((first if n % 2 else second).spend(conversation.id, 3) for n in range(200))
+        *((first if n % 2 else second).spend(conversation.id, 3) for n in range(100))
     )
-    assert sorted(t.conversation_tokens for t in totals) == list(range(3, 601, 3))
-    assert sorted(t.day_tokens for t in totals) == list(range(3, 601, 3))
+    assert sorted(t.conversation_tokens for t in totals) == list(range(3, 301, 3))
+    assert sorted(t.day_tokens for t in totals) == list(range(3, 301, 3))
     usage = await second.usage(conversation.id)
-    assert (usage.conversation_tokens, usage.day_tokens) == (600, 600)
+    assert (usage.conversation_tokens, usage.day_tokens) == (300, 300)
     assert usage.day == utc_day(datetime.now(UTC))
 
 
