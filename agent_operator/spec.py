@@ -351,6 +351,12 @@ class ToolSpec(_Spec):
     http: HttpToolSpec | None = Field(default=None, description="Call an HTTP endpoint.")
     mcp: McpToolSpec | None = Field(default=None, description="Offer an MCP server's tools.")
     agent: AgentToolSpec | None = Field(default=None, description="Ask another Agent.")
+    require_approval: bool = Field(
+        default=False,
+        description="Hold each call of this tool until a person allows or denies it: the"
+        " client gets the pending call and answers with a tool confirmation. Needs state, so"
+        " more than one replica needs spec.conversations.store.redis.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> ToolSpec:
@@ -509,6 +515,89 @@ class AuthSpec(_Spec):
     )
 
 
+# --- state: conversations, approvals, budgets ------------------------------------------------
+
+
+class RedisStoreSpec(_Spec):
+    """A Redis (or Valkey) server that every replica of the agent shares."""
+
+    url_secret_ref: SecretKeyRef = Field(
+        description="A Secret's key holding the redis:// or rediss:// URL, which may carry a"
+        " password; mounted as a file, never written to the ConfigMap. The NetworkPolicy cannot"
+        " see a secret host: list the server's addresses in egress.allowCIDRs."
+    )
+
+
+class ConversationStoreSpec(_Spec):
+    """Where conversations, held tool calls and token counts are kept."""
+
+    redis: RedisStoreSpec | None = Field(
+        default=None,
+        description="Keep conversations, held tool calls and token counts in Redis, shared by"
+        " every replica; unset: in the pod's memory, which serves one replica only and is lost"
+        " when the pod stops.",
+    )
+
+
+class ConversationsSpec(_Spec):
+    """Stateful conversations: the agent keeps the history, the client sends only new input."""
+
+    ttl_seconds: int = Field(
+        default=86400,
+        ge=60,
+        le=31_536_000,
+        description="A conversation idle this long expires, with its held tool calls and its"
+        " token count.",
+    )
+    history_turns: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Turns kept per conversation, the latest; a turn is one input and all the"
+        " agent did to answer it, so a tool call is never kept without its result.",
+    )
+    approval_timeout_seconds: int = Field(
+        default=3600,
+        ge=10,
+        le=604_800,
+        description="How long a held tool call waits for its decision before it expires.",
+    )
+    store: ConversationStoreSpec = Field(
+        default_factory=ConversationStoreSpec,
+        description="Where the state is kept.",
+        json_schema_extra=_nested_default(),
+    )
+
+
+class BudgetSpec(_Spec):
+    """Token budgets, counted from the model's reported usage across every replica."""
+
+    tokens_per_conversation: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000_000,
+        description="Tokens one conversation may use; then its requests get 429. Unset: no bound.",
+    )
+    tokens_per_day: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000_000_000,
+        description="Tokens the agent may use per UTC day; then requests get 429 with"
+        " Retry-After until midnight UTC. Unset: no bound.",
+    )
+
+
+STATE_NEEDS_SHARED_STORE = CelRule(
+    rule="!(has(self.conversations) || has(self.budget)"
+    " || (has(self.tools) && self.tools.exists(t, has(t.requireApproval) && t.requireApproval)))"
+    " || (has(self.conversations) && has(self.conversations.store)"
+    " && has(self.conversations.store.redis))"
+    " || ((!has(self.replicas) || self.replicas <= 1) && !has(self.autoscaling))",
+    message="conversations, approvals and budgets kept in the pod's memory serve one replica"
+    " only: configure spec.conversations.store.redis to run more replicas or to autoscale",
+)
+
+
 AUTOSCALING_NEEDS_CPU_REQUEST = CelRule(
     rule="!has(self.autoscaling) || !has(self.resources) || !has(self.resources.requests)"
     " || 'cpu' in self.resources.requests",
@@ -519,7 +608,9 @@ AUTOSCALING_NEEDS_CPU_REQUEST = CelRule(
 class AgentSpec(_Spec):
     """The desired state of an Agent: a model, its instructions, its tools, and its pods."""
 
-    model_config = ConfigDict(json_schema_extra=_validations(AUTOSCALING_NEEDS_CPU_REQUEST))
+    model_config = ConfigDict(
+        json_schema_extra=_validations(AUTOSCALING_NEEDS_CPU_REQUEST, STATE_NEEDS_SHARED_STORE)
+    )
 
     model: ModelSpec = Field(description="The Mistral model the agent talks to.")
     instructions: str = Field(
@@ -570,12 +661,32 @@ class AgentSpec(_Spec):
         json_schema_extra=_nested_default(),
     )
     auth: AuthSpec | None = Field(default=None, description="Authentication on the agent's API.")
+    conversations: ConversationsSpec | None = Field(
+        default=None,
+        description="Stateful conversations; unset: stateless, the client sends the whole"
+        " history (held tool calls and budgets still keep state, in memory by default).",
+    )
+    budget: BudgetSpec | None = Field(
+        default=None, description="Token budgets per conversation and per day; unset: none."
+    )
 
     @model_validator(mode="after")
     def _tool_names_unique(self) -> AgentSpec:
         names = [tool.name for tool in self.tools]
         if len(names) != len(set(names)):
             raise ValueError(TOOL_NAMES_UNIQUE.message)
+        return self
+
+    @model_validator(mode="after")
+    def _state_needs_shared_store(self) -> AgentSpec:
+        stateful = (
+            self.conversations is not None
+            or self.budget is not None
+            or any(tool.require_approval for tool in self.tools)
+        )
+        shared = self.conversations is not None and self.conversations.store.redis is not None
+        if stateful and not shared and (self.replicas > 1 or self.autoscaling is not None):
+            raise ValueError(STATE_NEEDS_SHARED_STORE.message)
         return self
 
     @model_validator(mode="after")

@@ -231,6 +231,9 @@ class ToolConfig(_Model):
     http: HttpToolConfig | None = None
     mcp: McpToolConfig | None = None
     agent: AgentToolConfig | None = None
+    require_approval: bool = Field(
+        default=False, description="Hold each call until a person allows or denies it."
+    )
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> ToolConfig:
@@ -277,6 +280,38 @@ class Auth(_Model):
     bearer_token: SecretSource | None = None
 
 
+class RedisStore(_Model):
+    """A Redis (or Valkey) server shared by every replica of the agent."""
+
+    url: SecretSource = Field(
+        description="The redis:// or rediss:// URL; a secret, as it may carry a password."
+    )
+
+
+class Conversations(_Model):
+    """Stored conversations, held tool calls and token counts: in-process, or in Redis."""
+
+    ttl_seconds: float = Field(default=86400, gt=0, description="Idle conversations expire.")
+    history_turns: int = Field(
+        default=50, ge=1, description="Turns of history kept per conversation, the latest."
+    )
+    approval_timeout_seconds: float = Field(
+        default=3600, gt=0, description="How long a held tool call waits for its decision."
+    )
+    max_conversations: int = Field(
+        default=10_000, ge=1, description="In-process store only: the least recent are dropped."
+    )
+    store_timeout_seconds: float = Field(default=2.0, gt=0, description="Per store call.")
+    redis: RedisStore | None = Field(default=None, description="None: the in-process store.")
+
+
+class Budget(_Model):
+    """Token budgets, counted from the model's reported usage; None: unbounded."""
+
+    tokens_per_conversation: int | None = Field(default=None, ge=1)
+    tokens_per_day: int | None = Field(default=None, ge=1, description="Per agent, per UTC day.")
+
+
 class AgentIdentity(_Model):
     """Which Agent this runtime serves."""
 
@@ -297,6 +332,10 @@ class RuntimeConfig(_Model):
     egress: Egress = Egress()
     observability: Observability = Observability()
     auth: Auth = Auth()
+    conversations: Conversations | None = Field(
+        default=None, description="None: stateless, the client sends the whole history."
+    )
+    budget: Budget | None = None
 
     def to_json(self) -> str:
         """The canonical rendering: stable key order, aliases, defaults included."""

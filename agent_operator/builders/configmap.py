@@ -16,6 +16,7 @@ from agent_operator.builders.secrets import secret_source
 from agent_operator.spec import (
     AgentSpec,
     AgentToolSpec,
+    ConversationsSpec,
     HeaderSpec,
     HttpToolSpec,
     McpToolSpec,
@@ -68,6 +69,8 @@ def runtime_config(meta: AgentMeta, spec: AgentSpec) -> runtime.RuntimeConfig:
             if spec.auth is not None and spec.auth.bearer_token_secret_ref is not None
             else None
         ),
+        conversations=_conversations(spec.conversations),
+        budget=runtime.Budget(**spec.budget.model_dump()) if spec.budget else None,
     )
 
 
@@ -97,6 +100,7 @@ def _tool(tool: ToolSpec, namespace: str) -> runtime.ToolConfig:
         http=_http(tool.http) if tool.http else None,
         mcp=_mcp(tool.mcp) if tool.mcp else None,
         agent=_agent(tool.agent, namespace) if tool.agent else None,
+        require_approval=tool.require_approval,
         **parameters,
     )
 
@@ -141,6 +145,19 @@ def _headers(headers: tuple[HeaderSpec, ...]) -> tuple[runtime.Header, ...]:
             else None,
         )
         for header in headers
+    )
+
+
+def _conversations(conversations: ConversationsSpec | None) -> runtime.Conversations | None:
+    """The store settings; the Redis URL only as the path of its mounted Secret key."""
+    if conversations is None:
+        return None
+    redis = conversations.store.redis
+    return runtime.Conversations(
+        ttl_seconds=conversations.ttl_seconds,
+        history_turns=conversations.history_turns,
+        approval_timeout_seconds=conversations.approval_timeout_seconds,
+        redis=runtime.RedisStore(url=secret_source(redis.url_secret_ref)) if redis else None,
     )
 
 

@@ -75,6 +75,8 @@ def _secret_refs(spec: AgentSpec) -> Iterator[SecretKeyRef]:
         yield spec.model.api_key_secret_ref
     if spec.auth is not None and spec.auth.bearer_token_secret_ref is not None:
         yield spec.auth.bearer_token_secret_ref
+    if spec.conversations is not None and spec.conversations.store.redis is not None:
+        yield spec.conversations.store.redis.url_secret_ref
     for tool in spec.tools:
         headers: tuple[HeaderSpec, ...] = ()
         if tool.http is not None:

@@ -20,7 +20,7 @@ from agent_operator.builders.children import render_agent
 from agent_runtime.config import CONFIG_FILE_NAME, SECRETS_MOUNT_DIR, RuntimeConfig
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-AGENTS = ["hello.yaml", "weather.yaml", "research.yaml"]
+AGENTS = ["hello.yaml", "weather.yaml", "research.yaml", "refunds.yaml"]
 
 
 def secret_values() -> list[str]:

@@ -1,0 +1,1 @@
+"""Tests of the conversation stores: one contract, in-process and on a real redis-server."""
