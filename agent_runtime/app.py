@@ -413,6 +413,7 @@ def create_app(
             response_format=body.response_format_dict(),
             stop=[body.stop] if isinstance(body.stop, str) else body.stop,
             random_seed=body.effective_seed(),
+            tool_choice=body.engine_tool_choice(),
         )
         if config.observability.log_content:
             stats.content["request_messages"] = messages
@@ -556,6 +557,15 @@ async def aclose_quietly(chunks: AsyncIterator[dict[str, Any]]) -> None:
         await aclose()
 
 
+def unreadable_body(cause: BaseException) -> str:
+    """Why a body could not be read as JSON at all, in words."""
+    if isinstance(cause, UnicodeDecodeError):
+        return "the body is not valid JSON: it is not UTF-8 text"
+    if isinstance(cause, RecursionError):
+        return "the body is not valid JSON: it is nested too deeply"
+    return f"the body is not valid JSON: {type(cause).__name__}"
+
+
 def install_error_handlers(app: FastAPI, auth: BearerAuth | None = None) -> None:
     """Answer every known failure in the error shape, with the right status.
 
@@ -566,6 +576,9 @@ def install_error_handlers(app: FastAPI, auth: BearerAuth | None = None) -> None
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI could not decode the body (not UTF-8, nested too deeply): no JSON error.
+            return error_response(400, unreadable_body(exc.__cause__), code="invalid_json")
         if exc.status_code == 404:
             message = f"no route {request.url.path}"
         elif exc.status_code == 405:

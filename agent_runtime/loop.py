@@ -91,6 +91,8 @@ class RequestOptions:
     response_format: dict[str, Any] | None = None
     stop: list[str] | None = None
     random_seed: int | None = None
+    #: `auto`, `none`, `any`, `required`, or `{"type": "function", "function": {"name": ...}}`.
+    tool_choice: str | dict[str, Any] | None = None
 
 
 @dataclass
@@ -98,6 +100,7 @@ class _Run:
     """The state of one request while the loop runs."""
 
     messages: list[dict[str, Any]]
+    tool_choice: str | dict[str, Any] | None = None
     usage: Usage = field(default_factory=Usage)
     model_calls: int = 0
     tool_calls: int = 0
@@ -211,9 +214,10 @@ class Agent:
         span = self._request_span()
         with trace.use_span(span, end_on_exit=True, record_exception=False):
             context = trace.set_span_in_context(span)
-            run = _Run(messages=self._conversation(messages))
+            run = _Run(messages=self._conversation(messages), tool_choice=options.tool_choice)
             limit = self.config.limits.request_timeout_seconds
             try:
+                self._check_tool_choice(options.tool_choice)
                 try:
                     async with asyncio.timeout(limit):
                         result = await self._run(run, options, context)
@@ -229,7 +233,7 @@ class Agent:
         self, messages: list[dict[str, Any]], options: RequestOptions = RequestOptions()
     ) -> LoopStream:
         """Run the loop, streaming the final answer's tokens as the model produces them."""
-        run = _Run(messages=self._conversation(messages))
+        run = _Run(messages=self._conversation(messages), tool_choice=options.tool_choice)
         return LoopStream(self._stream(run, options), run)
 
     async def _stream(self, run: _Run, options: RequestOptions) -> AsyncGenerator[dict[str, Any]]:
@@ -251,6 +255,7 @@ class Agent:
 
         started = False
         try:
+            self._check_tool_choice(options.tool_choice)
             if self._format is not None:
                 # A structured answer is validated (and maybe repaired) before anyone sees it.
                 result = await self._within(deadline, self._run(run, options, context))
@@ -259,9 +264,9 @@ class Agent:
                 yield chunk({}, result.finish_reason, usage=result.usage.as_dict())
                 self._end_span(span, run, result.finish_reason)
                 return
-            extra = self._model_params(options)
             while True:
                 self._check_turns(run)
+                extra = self._model_params(options, first=run.model_calls == 0)
                 run.model_calls += 1
                 turn = self.model.stream(run.messages, extra, parent=context)
                 reply: ModelReply | None = None
@@ -304,9 +309,9 @@ class Agent:
 
     # The loop ---------------------------------------------------------------------------------
     async def _run(self, run: _Run, options: RequestOptions, context: Context) -> LoopResult:
-        extra = self._model_params(options)
         while True:
             self._check_turns(run)
+            extra = self._model_params(options, first=run.model_calls == 0)
             run.model_calls += 1
             try:
                 reply = await self.model.complete(run.messages, extra, parent=context)
@@ -376,10 +381,13 @@ class Agent:
                 "tool_calls": calls,
             }
         )
-        results = await asyncio.gather(*(self._execute(call, context) for call in calls))
+        allowed = run.tool_choice != "none"
+        results = await asyncio.gather(*(self._execute(call, context, allowed) for call in calls))
         run.messages.extend(results)
 
-    async def _execute(self, call: dict[str, Any], context: Context) -> dict[str, Any]:
+    async def _execute(
+        self, call: dict[str, Any], context: Context, allowed: bool = True
+    ) -> dict[str, Any]:
         """Run one tool call; always returns a tool message, an error one if it failed."""
         function = call.get("function") or {}
         name = str(function.get("name", ""))
@@ -399,6 +407,8 @@ class Agent:
         started = time.perf_counter()
         outcome: ToolOutcome = "ok"
         try:
+            if not allowed:
+                raise ToolError("tool_choice is none: no tool may run in this request")
             result = await self._invoke(name, function.get("arguments"))
             content = redact(result if isinstance(result, str) else json.dumps(result), secrets)
         except ToolError as exc:
@@ -443,9 +453,10 @@ class Agent:
     def _arguments(tool: Tool, raw: Any) -> dict[str, Any]:
         what = f"the arguments of tool {tool.name}"
         try:
-            value = parse_json(raw, what=what) if isinstance(raw, str) else raw
-            if raw in ("", None):
-                value = {}
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                value: Any = {}
+            else:
+                value = parse_json(raw, what=what) if isinstance(raw, str) else raw
             if not isinstance(value, dict):
                 raise SchemaViolationError(what, "not a JSON object")
             validate(value, tool.parameters, what=what)
@@ -461,7 +472,28 @@ class Agent:
             leading.append({"role": "system", "content": self.config.instructions})
         return leading + [dict(m) for m in messages]
 
-    def _model_params(self, options: RequestOptions) -> dict[str, Any]:
+    def _check_tool_choice(self, choice: str | dict[str, Any] | None) -> None:
+        """Refuse a `tool_choice` this agent cannot honour: a tool it lacks, or none at all."""
+        if choice is None or choice in ("auto", "none"):
+            return
+        names = sorted(self.tools.tools())
+        if not names:
+            raise LoopError(
+                400,
+                "invalid_tool_choice",
+                f"agent {self.name} has no tools; tool_choice {json.dumps(choice)} needs one",
+            )
+        if isinstance(choice, dict):
+            name = str((choice.get("function") or {}).get("name", ""))
+            if name not in names:
+                raise LoopError(
+                    400,
+                    "invalid_tool_choice",
+                    f"tool_choice names the function {name!r}, which agent {self.name} lacks; "
+                    f"its tools are: {', '.join(names)}",
+                )
+
+    def _model_params(self, options: RequestOptions, *, first: bool = True) -> dict[str, Any]:
         model = self.config.model
         params: dict[str, Any] = {
             "temperature": _first(options.temperature, model.temperature),
@@ -480,9 +512,14 @@ class Agent:
                     "strict": self._format.strict,
                 },
             }
+        choice = options.tool_choice
         definitions = self.tools.definitions()
-        if definitions:
+        if definitions and choice != "none":
             params["tools"] = definitions
+            # A forced choice holds for the first turn only: forced on every turn, the model
+            # could never answer after its tool results.
+            if choice is not None:
+                params["tool_choice"] = choice if first or choice == "auto" else "auto"
         return params
 
     async def _within(self, deadline: float, awaitable: Awaitable[T]) -> T:

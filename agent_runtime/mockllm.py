@@ -9,7 +9,9 @@ With nothing scripted it still behaves like a tool-calling model, deterministica
 request offers tools and no tool result came after the last user message, it calls the first
 tool with arguments built from the tool's schema (required strings take the last word of
 the user's message, capitalised); otherwise it answers with text naming the tool results, or
-echoing the user's last message. Tokens are counted as whitespace-separated words.
+echoing the user's last message. It honours `tool_choice` as Mistral's API does: `"none"`
+never calls a tool, `"any"` and `"required"` always call one, and a named function is the
+tool called. Tokens are counted as whitespace-separated words.
 """
 
 from __future__ import annotations
@@ -44,10 +46,14 @@ FaultKind = Literal["status", "drop", "malformed", "delay"]
 
 @dataclass(frozen=True)
 class ScriptedReply:
-    """One scripted answer: text, tool calls, or both."""
+    """One scripted answer: text, tool calls, or both.
+
+    A tool call's arguments are a mapping (sent as JSON) or a string sent as it is, so a test
+    can script what a model may send: `""` for a tool without arguments, or broken JSON.
+    """
 
     content: str = ""
-    tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()
+    tool_calls: tuple[tuple[str, dict[str, Any] | str], ...] = ()
     finish_reason: str | None = None
 
     def message(self, call_ids: Sequence[str]) -> dict[str, Any]:
@@ -55,7 +61,10 @@ class ScriptedReply:
             {
                 "id": call_id,
                 "type": "function",
-                "function": {"name": name, "arguments": json.dumps(args)},
+                "function": {
+                    "name": name,
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
             }
             for call_id, (name, args) in zip(call_ids, self.tool_calls, strict=True)
         ]
@@ -245,8 +254,10 @@ def default_reply(body: Mapping[str, Any]) -> ScriptedReply:
     user_text = _content_text(messages[last_user].get("content")) if last_user >= 0 else ""
     results = [m for m in messages[last_user + 1 :] if m.get("role") == "tool"]
     tools = body.get("tools") or []
-    if tools and not results:
-        function = tools[0]["function"]
+    choice = body.get("tool_choice")
+    forced = choice in ("any", "required") or isinstance(choice, Mapping)
+    if tools and choice != "none" and (forced or not results):
+        function = _chosen(tools, choice)
         args = _arguments_for(function.get("parameters") or {}, _subject(user_text))
         return ScriptedReply(tool_calls=((function["name"], args),))
     if results:
@@ -255,6 +266,16 @@ def default_reply(body: Mapping[str, Any]) -> ScriptedReply:
         )
         return ScriptedReply(content=f"Tool results: {said}")
     return ScriptedReply(content=f"You said: {user_text}")
+
+
+def _chosen(tools: Sequence[Mapping[str, Any]], choice: Any) -> Mapping[str, Any]:
+    """The function a tool call names: the one `tool_choice` names, else the first tool."""
+    if isinstance(choice, Mapping):
+        name = (choice.get("function") or {}).get("name")
+        for tool in tools:
+            if tool["function"]["name"] == name:
+                return dict(tool["function"])
+    return dict(tools[0]["function"])
 
 
 def _tokens(text: str) -> int:
@@ -301,7 +322,7 @@ def create_app(mock: MockLLM) -> Starlette:
         finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
         prompt = _prompt_tokens(body)
         completion = _tokens(reply.content) + sum(
-            _tokens(json.dumps(a)) for _, a in reply.tool_calls
+            _tokens(a if isinstance(a, str) else json.dumps(a)) for _, a in reply.tool_calls
         )
         usage = {
             "prompt_tokens": prompt,
