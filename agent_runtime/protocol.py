@@ -280,6 +280,53 @@ class ChatCompletionResponse(_Wire):
     usage: UsageInfo
 
 
+class ChunkDelta(_Wire):
+    """What one chunk adds to the answer: the role first, then text."""
+
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(_Wire):
+    """The one choice of a chunk; `finish_reason` is set on the last (`error` if it failed)."""
+
+    index: int = 0
+    delta: ChunkDelta
+    finish_reason: str | None = None
+
+
+class StreamError(_Wire):
+    """Why a stream that had started failed: its status line was already sent."""
+
+    code: str
+    message: str
+    status_code: int
+
+
+class ChatCompletionChunk(_Wire):
+    """One server-sent event of a streamed chat completion, in Mistral's chunk format.
+
+    `usage` is on the last chunk; a stream that fails after it started ends with a chunk whose
+    choice says `finish_reason: "error"` and a top-level `error`, so clients that ignore
+    unknown keys still see the stream end, and clients that look can tell why.
+    """
+
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: UsageInfo | None = None
+    error: StreamError | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON of the chunk: absent fields left out, but `finish_reason` always there."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        for choice, dumped in zip(self.choices, data["choices"], strict=True):
+            dumped["finish_reason"] = choice.finish_reason
+        return data
+
+
 class ModelCard(_Wire):
     """The agent, described as a model: OpenAI's fields plus Mistral's `type` and `capabilities`."""
 
