@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import socket
 import threading
 import time
 from collections import deque
@@ -36,8 +35,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-#: Longest wait for a background server to start or stop; a test never hangs past it.
-SERVER_WAIT_SECONDS = 10.0
+from agent_runtime.testing import running_app
+
 #: The model name the fake lists and answers as, unless the request names one.
 DEFAULT_MODEL = "mock-large"
 
@@ -300,21 +299,9 @@ def create_app(mock: MockLLM) -> Starlette:
         if mock.latency_seconds:
             await asyncio.sleep(mock.latency_seconds)
         if fault is not None:
-            if fault.kind == "delay":
-                await asyncio.sleep(fault.seconds)
-            elif fault.kind == "status":
-                headers = (
-                    {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-                )
-                return JSONResponse(
-                    {"object": "error", "message": f"injected HTTP {fault.status}"},
-                    status_code=fault.status,
-                    headers=headers,
-                )
-            elif fault.kind == "drop":
-                return _Dropped()
-            else:
-                return Response('{"id": "x", "choices": [ {', media_type="application/json")
+            failed = await _fault_response(fault)
+            if failed is not None:
+                return failed
         reply = scripted if scripted is not None else default_reply(body)
         model = str(body.get("model") or DEFAULT_MODEL)
         call_ids = [mock._next_id("call") for _ in reply.tool_calls]
@@ -375,6 +362,23 @@ def create_app(mock: MockLLM) -> Starlette:
     )
 
 
+async def _fault_response(fault: Fault) -> Response | None:
+    """The answer of an injected fault; None for a delay, after which the model answers."""
+    if fault.kind == "delay":
+        await asyncio.sleep(fault.seconds)
+        return None
+    if fault.kind == "status":
+        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+        return JSONResponse(
+            {"object": "error", "message": f"injected HTTP {fault.status}"},
+            status_code=fault.status,
+            headers=headers,
+        )
+    if fault.kind == "drop":
+        return _Dropped()
+    return Response('{"id": "x", "choices": [ {', media_type="application/json")
+
+
 class _Dropped(Response):
     """Promise a body, send part of it, and return: the server closes the connection."""
 
@@ -430,46 +434,11 @@ async def _chunks(
 
 
 # Running it -----------------------------------------------------------------------------------
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port free on `host` right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 async def serve(host: str, port: int, mock: MockLLM) -> None:
     """Serve `mock` until cancelled (the CLI's `agent-runtime mock-llm`)."""
     mock.url = f"http://{host}:{port}"
     config = uvicorn.Config(create_app(mock), host=host, port=port, log_level="warning")
     await uvicorn.Server(config).serve()
-
-
-@contextlib.contextmanager
-def running_app(app: Any, *, host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
-    """Serve any ASGI app in a background thread; yield its base URL; stop it on exit."""
-    port = port or free_port(host)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-        lifespan="auto",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"asgi-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_WAIT_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError(f"server on {host}:{port} did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(SERVER_WAIT_SECONDS)
 
 
 @contextlib.contextmanager
@@ -490,8 +459,6 @@ __all__ = [
     "ScriptedReply",
     "create_app",
     "default_reply",
-    "free_port",
-    "running_app",
     "running_mock_llm",
     "serve",
 ]

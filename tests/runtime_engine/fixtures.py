@@ -25,8 +25,9 @@ from starlette.routing import Route
 
 from agent_runtime.config import RuntimeConfig
 from agent_runtime.loop import Agent
-from agent_runtime.mockllm import MockLLM, running_app, running_mock_llm
+from agent_runtime.mockllm import MockLLM, running_mock_llm
 from agent_runtime.telemetry import Metrics
+from agent_runtime.testing import running_app
 
 #: Longest a rendezvous waits for its partner: a sequential loop fails the test, never hangs it.
 RENDEZVOUS_SECONDS = 5.0

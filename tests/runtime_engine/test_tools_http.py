@@ -12,7 +12,7 @@ import pytest
 from agent_runtime.config import RetryPolicy
 from agent_runtime.config import Tool as ToolConfig
 from agent_runtime.egress import EgressPolicy
-from agent_runtime.mockllm import free_port
+from agent_runtime.testing import free_port
 from agent_runtime.tools.base import ToolError
 from agent_runtime.tools.http import HttpTool, backoff_seconds, retry_after_seconds
 from tests.runtime_engine.fixtures import ToolServer

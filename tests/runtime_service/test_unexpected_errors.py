@@ -12,7 +12,8 @@ import pytest
 from agent_runtime.config import RuntimeConfig
 from agent_runtime.loop import Agent, LoopStream, RequestOptions
 from agent_runtime.telemetry import Metrics
-from tests.runtime_service.conftest import SERVER_WAIT_SECONDS, ConfigFactory, serving
+from agent_runtime.testing import SERVER_WAIT_SECONDS
+from tests.runtime_service.conftest import ConfigFactory, serving
 
 from .logcapture import captured_logs
 
