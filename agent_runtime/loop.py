@@ -237,10 +237,12 @@ class Agent:
         deadline = asyncio.get_running_loop().time() + self.config.limits.request_timeout_seconds
         try:
             self._check_tool_choice(options.tool_choice)
-            async for event in self._turns(run, options, context, deadline, stream=stream):
-                if isinstance(event, Final):
-                    self._end_span(span, run, event.finish_reason)
-                yield event
+            turns = self._turns(run, options, context, deadline, stream=stream)
+            async with aclosing(turns):
+                async for event in turns:
+                    if isinstance(event, Final):
+                        self._end_span(span, run, event.finish_reason)
+                    yield event
         except LoopError as exc:
             self._fail_span(span, run, exc)
             yield Failed(exc)
@@ -267,19 +269,22 @@ class Agent:
             run.model_calls += 1
             reply: ModelReply | None = None
             if stream:
-                async for item in self._streamed_turn(run, extra, context, deadline):
-                    if isinstance(item, ModelReply):
-                        reply = item
-                    else:
-                        yield TextDelta(item)
+                # Closed at once when the client leaves, and with it the model's stream.
+                async with aclosing(self._streamed_turn(run, extra, context, deadline)) as items:
+                    async for item in items:
+                        if isinstance(item, ModelReply):
+                            reply = item
+                        else:
+                            yield TextDelta(item)
             else:
                 reply = await self._within(deadline, self._model_turn(run, extra, context))
             assert reply is not None  # _streamed_turn ends with the reply or raises
             run.usage = run.usage + reply.usage
             yield UsageReported(reply.usage, run.usage)
             if reply.tool_calls:
-                async for event in self._run_tools(run, reply, context, deadline):
-                    yield event
+                async with aclosing(self._run_tools(run, reply, context, deadline)) as tools:
+                    async for event in tools:
+                        yield event
                 continue
             if self._answer_needs_repair(run, reply):
                 continue
