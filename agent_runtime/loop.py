@@ -1,18 +1,19 @@
 """The tool-calling loop: one request's conversation between the model and the tools.
 
-`Agent` is one configured agent. `complete` sends the conversation and the tool definitions
-to the model; every tool call in the answer is validated against the tool's JSON Schema, run
+`Agent` is one configured agent. `run` sends the conversation and the tool definitions to
+the model; every tool call in the answer is validated against the tool's JSON Schema, run
 (calls of one answer concurrently), its output checked against `outputSchema`, and the result
 appended as a tool message; then the model is asked again, until it answers or a limit
 (`maxTurns`, `maxToolCalls`, `requestTimeoutSeconds`) stops it with a `LoopError`.
 
+A request is one stream of typed events (`agent_runtime.events`): text, tool calls started
+and finished, usage per model call, then one `Final` answer or one `Failed` error. Streamed
+or not, it is the same turn function (`Agent._turns`); with `stream=True` each model turn is
+streamed and its text yielded as it arrives. `complete` runs it to the `LoopResult`.
+
 A tool that fails never fails the request: the model receives `{"error": "..."}` that says
 what went wrong, and may try again or answer without it. A configured `responseFormat` is
 sent to the model and the final answer validated against its schema, with one repair round.
-
-`stream` runs the same loop but streams each turn from the model, forwarding the answer's
-tokens as they arrive. Failures before the first chunk raise `LoopError`; after it, the
-stream ends with an error chunk (see `error_chunk`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import AsyncGenerator, Awaitable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -32,7 +33,18 @@ from opentelemetry.trace import Status, StatusCode
 
 from agent_runtime.config import RuntimeConfig, redact
 from agent_runtime.egress import EgressPolicy
-from agent_runtime.model import ModelClient, ModelError, ModelReply, Usage
+from agent_runtime.events import (
+    Event,
+    Failed,
+    Final,
+    LoopError,
+    LoopErrorCode,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    UsageReported,
+)
+from agent_runtime.model import ModelClient, ModelError, ModelErrorKind, ModelReply, Usage
 from agent_runtime.schemas import SchemaViolationError, parse_json, validate
 from agent_runtime.telemetry import GEN_AI_SYSTEM, Metrics, default_metrics, get_tracer
 from agent_runtime.tools import Tool, ToolError, ToolOutcome, ToolRegistry
@@ -44,16 +56,15 @@ __all__ = [
     "LoopStream",
     "RequestOptions",
     "Usage",
-    "error_chunk",
 ]
 
 T = TypeVar("T")
 
-#: HTTP status of each model failure kind, as the service answers it.
-_MODEL_ERROR_STATUS = {
-    "denied": (503, "egress_denied"),
-    "unavailable": (503, "model_unavailable"),
-    "timeout": (504, "model_timeout"),
+#: The error code of each model failure kind; any other kind is a `model_error`.
+_MODEL_ERROR_CODES: dict[ModelErrorKind, LoopErrorCode] = {
+    "denied": "egress_denied",
+    "unavailable": "model_unavailable",
+    "timeout": "model_timeout",
 }
 
 
@@ -68,19 +79,6 @@ class LoopResult:
     tool_calls: int
 
 
-class LoopError(Exception):
-    """A request the loop could not finish; the service maps it to an HTTP error."""
-
-    def __init__(self, status_code: int, code: str, message: str) -> None:
-        super().__init__(status_code, code, message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
-
-
 @dataclass(frozen=True)
 class RequestOptions:
     """Per-request overrides from the client; None keeps the agent's setting."""
@@ -91,6 +89,8 @@ class RequestOptions:
     response_format: dict[str, Any] | None = None
     stop: list[str] | None = None
     random_seed: int | None = None
+    #: `auto`, `none`, `any`, `required`, or `{"type": "function", "function": {"name": ...}}`.
+    tool_choice: str | dict[str, Any] | None = None
 
 
 @dataclass
@@ -98,48 +98,32 @@ class _Run:
     """The state of one request while the loop runs."""
 
     messages: list[dict[str, Any]]
+    tool_choice: str | dict[str, Any] | None = None
     usage: Usage = field(default_factory=Usage)
     model_calls: int = 0
     tool_calls: int = 0
     repaired: bool = False
 
 
-def error_chunk(chunk_id: str, model: str, error: LoopError) -> dict[str, Any]:
-    """The last chunk of a stream that failed after it started.
-
-    An ordinary chunk whose choice ends with `finish_reason: "error"`, plus a top-level
-    `error` object (`code`, `message`, `status_code`), so clients that ignore unknown keys
-    still see the stream end, and clients that look can tell why.
-    """
-    return {
-        "id": chunk_id,
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [{"index": 0, "delta": {}, "finish_reason": "error"}],
-        "error": {"code": error.code, "message": error.message, "status_code": error.status_code},
-    }
-
-
 class LoopStream:
-    """The chunks of one streamed request, and the calls it has made so far.
+    """The events of one request, and the calls it has made so far.
 
     It iterates like the async generator it wraps (`anext`, `async for`, `aclose`), and tells
-    the service, once the stream has ended, how many model and tool calls it took.
+    the service, even when the client left early, how many model and tool calls it took.
     """
 
-    def __init__(self, chunks: AsyncGenerator[dict[str, Any]], run: _Run) -> None:
-        self._chunks = chunks
+    def __init__(self, events: AsyncGenerator[Event], run: _Run) -> None:
+        self._events = events
         self._run = run
 
     def __aiter__(self) -> LoopStream:
         return self
 
-    async def __anext__(self) -> dict[str, Any]:
-        return await anext(self._chunks)
+    async def __anext__(self) -> Event:
+        return await anext(self._events)
 
     async def aclose(self) -> None:
-        await self._chunks.aclose()
+        await self._events.aclose()
 
     @property
     def model_calls(self) -> int:
@@ -204,130 +188,142 @@ class Agent:
         return self.model.readiness() + self.tools.readiness()
 
     # Requests ---------------------------------------------------------------------------------
+    def run(
+        self,
+        messages: list[dict[str, Any]],
+        options: RequestOptions = RequestOptions(),
+        *,
+        stream: bool = False,
+    ) -> LoopStream:
+        """Run the loop as a stream of events, ending with one `Final` or one `Failed`.
+
+        With `stream`, each model turn is streamed and its text yielded as it arrives;
+        without, each turn's text is yielded whole. Either way it is the same turn logic.
+        """
+        run = _Run(messages=self._conversation(messages), tool_choice=options.tool_choice)
+        return LoopStream(self._request(run, options, stream=stream), run)
+
     async def complete(
         self, messages: list[dict[str, Any]], options: RequestOptions = RequestOptions()
     ) -> LoopResult:
-        """Run the loop to the final answer."""
-        span = self._request_span()
-        with trace.use_span(span, end_on_exit=True, record_exception=False):
-            context = trace.set_span_in_context(span)
-            run = _Run(messages=self._conversation(messages))
-            limit = self.config.limits.request_timeout_seconds
-            try:
-                try:
-                    async with asyncio.timeout(limit):
-                        result = await self._run(run, options, context)
-                except TimeoutError:
-                    raise self._timeout_error() from None
-            except LoopError as exc:
-                self._fail_span(span, run, exc)
-                raise
-            self._end_span(span, run, result.finish_reason)
-            return result
+        """Run the loop to the final answer; raises `LoopError`."""
+        async with aclosing(self.run(messages, options)) as events:
+            async for event in events:
+                if isinstance(event, Failed):
+                    raise event.error
+                if isinstance(event, Final):
+                    message = {"role": "assistant", "content": event.content, "tool_calls": None}
+                    return LoopResult(
+                        message,
+                        event.finish_reason,
+                        event.usage,
+                        event.model_calls,
+                        event.tool_calls,
+                    )
+        raise AssertionError("the loop ended without a final event")  # pragma: no cover
 
     def stream(
         self, messages: list[dict[str, Any]], options: RequestOptions = RequestOptions()
     ) -> LoopStream:
-        """Run the loop, streaming the final answer's tokens as the model produces them."""
-        run = _Run(messages=self._conversation(messages))
-        return LoopStream(self._stream(run, options), run)
+        """Run the loop, streaming each turn's text as the model produces it."""
+        return self.run(messages, options, stream=True)
 
-    async def _stream(self, run: _Run, options: RequestOptions) -> AsyncGenerator[dict[str, Any]]:
+    async def _request(
+        self, run: _Run, options: RequestOptions, *, stream: bool
+    ) -> AsyncGenerator[Event]:
+        """One request's span around its turns; a `LoopError` becomes the `Failed` event."""
         span = self._request_span()
         context = trace.set_span_in_context(span)
         deadline = asyncio.get_running_loop().time() + self.config.limits.request_timeout_seconds
-        chunk_id = f"chatcmpl-{uuid.uuid4().hex}"
-        created = int(time.time())
-
-        def chunk(delta: dict[str, Any], finish: str | None, **extra: Any) -> dict[str, Any]:
-            return {
-                "id": chunk_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": self.name,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                **extra,
-            }
-
-        started = False
         try:
-            if self._format is not None:
-                # A structured answer is validated (and maybe repaired) before anyone sees it.
-                result = await self._within(deadline, self._run(run, options, context))
-                started = True
-                yield chunk({"role": "assistant", "content": result.message["content"]}, None)
-                yield chunk({}, result.finish_reason, usage=result.usage.as_dict())
-                self._end_span(span, run, result.finish_reason)
-                return
-            extra = self._model_params(options)
-            while True:
-                self._check_turns(run)
-                run.model_calls += 1
-                turn = self.model.stream(run.messages, extra, parent=context)
-                reply: ModelReply | None = None
-                try:
-                    while reply is None:
-                        try:
-                            item = await self._within(deadline, anext(turn))
-                        except StopAsyncIteration:
-                            break
-                        if isinstance(item, ModelReply):
-                            reply = item
-                        elif item:
-                            if not started:
-                                started = True
-                                yield chunk({"role": "assistant", "content": ""}, None)
-                            yield chunk({"content": item}, None)
-                except ModelError as exc:
-                    raise _model_loop_error(exc) from None
-                finally:
-                    await turn.aclose()
-                if reply is None:
-                    raise LoopError(502, "model_error", "the model's stream ended early")
-                run.usage = run.usage + reply.usage
-                if reply.tool_calls:
-                    await self._within(deadline, self._run_tools(run, reply, context))
-                    continue
-                if not started:
-                    started = True
-                    yield chunk({"role": "assistant", "content": ""}, None)
-                yield chunk({}, reply.finish_reason, usage=run.usage.as_dict())
-                self._end_span(span, run, reply.finish_reason)
-                return
+            self._check_tool_choice(options.tool_choice)
+            turns = self._turns(run, options, context, deadline, stream=stream)
+            async with aclosing(turns):
+                async for event in turns:
+                    if isinstance(event, Final):
+                        self._end_span(span, run, event.finish_reason)
+                    yield event
         except LoopError as exc:
             self._fail_span(span, run, exc)
-            if not started:
-                raise
-            yield error_chunk(chunk_id, self.name, exc)
+            yield Failed(exc)
         finally:
             span.end()
 
     # The loop ---------------------------------------------------------------------------------
-    async def _run(self, run: _Run, options: RequestOptions, context: Context) -> LoopResult:
-        extra = self._model_params(options)
+    async def _turns(
+        self,
+        run: _Run,
+        options: RequestOptions,
+        context: Context,
+        deadline: float,
+        *,
+        stream: bool,
+    ) -> AsyncGenerator[Event]:
+        """The one turn logic: ask the model, run its tool calls, until it answers."""
+        # A structured answer is validated (and maybe repaired) before anyone sees it, so its
+        # turns are never streamed.
+        stream = stream and self._format is None
         while True:
             self._check_turns(run)
+            extra = self._model_params(options, first=run.model_calls == 0)
             run.model_calls += 1
-            try:
-                reply = await self.model.complete(run.messages, extra, parent=context)
-            except ModelError as exc:
-                raise _model_loop_error(exc) from None
+            reply: ModelReply | None = None
+            if stream:
+                # Closed at once when the client leaves, and with it the model's stream.
+                async with aclosing(self._streamed_turn(run, extra, context, deadline)) as items:
+                    async for item in items:
+                        if isinstance(item, ModelReply):
+                            reply = item
+                        else:
+                            yield TextDelta(item)
+            else:
+                reply = await self._within(deadline, self._model_turn(run, extra, context))
+            assert reply is not None  # _streamed_turn ends with the reply or raises
             run.usage = run.usage + reply.usage
+            yield UsageReported(reply.usage, run.usage)
             if reply.tool_calls:
-                await self._run_tools(run, reply, context)
+                async with aclosing(self._run_tools(run, reply, context, deadline)) as tools:
+                    async for event in tools:
+                        yield event
                 continue
             if self._answer_needs_repair(run, reply):
                 continue
-            message = {"role": "assistant", "content": reply.message["content"], "tool_calls": None}
-            return LoopResult(
-                message, reply.finish_reason, run.usage, run.model_calls, run.tool_calls
-            )
+            content = str(reply.message.get("content") or "")
+            if not stream and content:
+                yield TextDelta(content)
+            yield Final(content, reply.finish_reason, run.usage, run.model_calls, run.tool_calls)
+            return
+
+    async def _model_turn(self, run: _Run, extra: dict[str, Any], context: Context) -> ModelReply:
+        try:
+            return await self.model.complete(run.messages, extra, parent=context)
+        except ModelError as exc:
+            raise _model_loop_error(exc) from None
+
+    async def _streamed_turn(
+        self, run: _Run, extra: dict[str, Any], context: Context, deadline: float
+    ) -> AsyncGenerator[str | ModelReply]:
+        """One streamed model call: its text as it comes, then the whole reply."""
+        turn = self.model.stream(run.messages, extra, parent=context)
+        try:
+            while True:
+                try:
+                    item = await self._within(deadline, anext(turn))
+                except StopAsyncIteration:
+                    raise LoopError("model_error", "the model's stream ended early") from None
+                if item:
+                    yield item
+                if isinstance(item, ModelReply):
+                    return
+        except ModelError as exc:
+            raise _model_loop_error(exc) from None
+        finally:
+            await turn.aclose()
 
     def _check_turns(self, run: _Run) -> None:
         limit = self.config.limits.max_turns
         if run.model_calls >= limit:
             raise LoopError(
-                422,
                 "max_turns_exceeded",
                 f"the model did not finish within limits.maxTurns={limit} model calls",
             )
@@ -342,7 +338,6 @@ class Agent:
         except SchemaViolationError as exc:
             if run.repaired:
                 raise LoopError(
-                    422,
                     "invalid_structured_output",
                     f"the answer does not match response format {self._format.name!r} "
                     f"after one repair: {exc.detail}",
@@ -359,12 +354,14 @@ class Agent:
             return True
         return False
 
-    async def _run_tools(self, run: _Run, reply: ModelReply, context: Context) -> None:
+    async def _run_tools(
+        self, run: _Run, reply: ModelReply, context: Context, deadline: float
+    ) -> AsyncGenerator[Event]:
+        """Run the calls of one answer concurrently; their results join the conversation."""
         calls = reply.tool_calls
         limit = self.config.limits.max_tool_calls
         if run.tool_calls + len(calls) > limit:
             raise LoopError(
-                422,
                 "max_tool_calls_exceeded",
                 f"the model asked for more than limits.maxToolCalls={limit} tool calls",
             )
@@ -376,11 +373,27 @@ class Agent:
                 "tool_calls": calls,
             }
         )
-        results = await asyncio.gather(*(self._execute(call, context) for call in calls))
-        run.messages.extend(results)
+        for call in calls:
+            function = call.get("function") or {}
+            yield ToolStarted(
+                str(call.get("id") or ""),
+                str(function.get("name", "")),
+                str(function.get("arguments") or ""),
+            )
+        allowed = run.tool_choice != "none"
+        results = await self._within(
+            deadline, asyncio.gather(*(self._execute(call, context, allowed) for call in calls))
+        )
+        for message, outcome in results:
+            run.messages.append(message)
+            yield ToolFinished(
+                message["tool_call_id"], message["name"], outcome, message["content"]
+            )
 
-    async def _execute(self, call: dict[str, Any], context: Context) -> dict[str, Any]:
-        """Run one tool call; always returns a tool message, an error one if it failed."""
+    async def _execute(
+        self, call: dict[str, Any], context: Context, allowed: bool = True
+    ) -> tuple[dict[str, Any], ToolOutcome]:
+        """Run one tool call; always returns a tool message (an error one if it failed)."""
         function = call.get("function") or {}
         name = str(function.get("name", ""))
         call_id = str(call.get("id") or "")
@@ -399,6 +412,8 @@ class Agent:
         started = time.perf_counter()
         outcome: ToolOutcome = "ok"
         try:
+            if not allowed:
+                raise ToolError("tool_choice is none: no tool may run in this request")
             result = await self._invoke(name, function.get("arguments"))
             content = redact(result if isinstance(result, str) else json.dumps(result), secrets)
         except ToolError as exc:
@@ -413,7 +428,8 @@ class Agent:
         if log:
             span.set_attribute("gen_ai.tool.call.result", content)
         span.end()
-        return {"role": "tool", "tool_call_id": call_id, "name": name, "content": content}
+        answer = {"role": "tool", "tool_call_id": call_id, "name": name, "content": content}
+        return answer, outcome
 
     async def _invoke(self, name: str, raw_arguments: Any) -> Any:
         tool = self.tools.get(name)
@@ -443,9 +459,10 @@ class Agent:
     def _arguments(tool: Tool, raw: Any) -> dict[str, Any]:
         what = f"the arguments of tool {tool.name}"
         try:
-            value = parse_json(raw, what=what) if isinstance(raw, str) else raw
-            if raw in ("", None):
-                value = {}
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                value: Any = {}
+            else:
+                value = parse_json(raw, what=what) if isinstance(raw, str) else raw
             if not isinstance(value, dict):
                 raise SchemaViolationError(what, "not a JSON object")
             validate(value, tool.parameters, what=what)
@@ -461,7 +478,26 @@ class Agent:
             leading.append({"role": "system", "content": self.config.instructions})
         return leading + [dict(m) for m in messages]
 
-    def _model_params(self, options: RequestOptions) -> dict[str, Any]:
+    def _check_tool_choice(self, choice: str | dict[str, Any] | None) -> None:
+        """Refuse a `tool_choice` this agent cannot honour: a tool it lacks, or none at all."""
+        if choice is None or choice in ("auto", "none"):
+            return
+        names = sorted(self.tools.tools())
+        if not names:
+            raise LoopError(
+                "invalid_tool_choice",
+                f"agent {self.name} has no tools; tool_choice {json.dumps(choice)} needs one",
+            )
+        if isinstance(choice, dict):
+            name = str((choice.get("function") or {}).get("name", ""))
+            if name not in names:
+                raise LoopError(
+                    "invalid_tool_choice",
+                    f"tool_choice names the function {name!r}, which agent {self.name} lacks; "
+                    f"its tools are: {', '.join(names)}",
+                )
+
+    def _model_params(self, options: RequestOptions, *, first: bool = True) -> dict[str, Any]:
         model = self.config.model
         params: dict[str, Any] = {
             "temperature": _first(options.temperature, model.temperature),
@@ -480,9 +516,14 @@ class Agent:
                     "strict": self._format.strict,
                 },
             }
+        choice = options.tool_choice
         definitions = self.tools.definitions()
-        if definitions:
+        if definitions and choice != "none":
             params["tools"] = definitions
+            # A forced choice holds for the first turn only: forced on every turn, the model
+            # could never answer after its tool results.
+            if choice is not None:
+                params["tool_choice"] = choice if first or choice == "auto" else "auto"
         return params
 
     async def _within(self, deadline: float, awaitable: Awaitable[T]) -> T:
@@ -495,7 +536,7 @@ class Agent:
     def _timeout_error(self) -> LoopError:
         limit = self.config.limits.request_timeout_seconds
         return LoopError(
-            504, "request_timeout", f"the request exceeded limits.requestTimeoutSeconds={limit:g}"
+            "request_timeout", f"the request exceeded limits.requestTimeoutSeconds={limit:g}"
         )
 
     def _request_span(self) -> trace.Span:
@@ -523,5 +564,4 @@ def _first(*values: Any) -> Any:
 
 
 def _model_loop_error(exc: ModelError) -> LoopError:
-    status, code = _MODEL_ERROR_STATUS.get(exc.kind, (502, "model_error"))
-    return LoopError(status, code, str(exc))
+    return LoopError(_MODEL_ERROR_CODES.get(exc.kind, "model_error"), str(exc))

@@ -9,7 +9,9 @@ With nothing scripted it still behaves like a tool-calling model, deterministica
 request offers tools and no tool result came after the last user message, it calls the first
 tool with arguments built from the tool's schema (required strings take the last word of
 the user's message, capitalised); otherwise it answers with text naming the tool results, or
-echoing the user's last message. Tokens are counted as whitespace-separated words.
+echoing the user's last message. It honours `tool_choice` as Mistral's API does: `"none"`
+never calls a tool, `"any"` and `"required"` always call one, and a named function is the
+tool called. Tokens are counted as whitespace-separated words.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import socket
 import threading
 import time
 from collections import deque
@@ -34,8 +35,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-#: Longest wait for a background server to start or stop; a test never hangs past it.
-SERVER_WAIT_SECONDS = 10.0
+from agent_runtime.testing import running_app
+
 #: The model name the fake lists and answers as, unless the request names one.
 DEFAULT_MODEL = "mock-large"
 
@@ -44,10 +45,14 @@ FaultKind = Literal["status", "drop", "malformed", "delay"]
 
 @dataclass(frozen=True)
 class ScriptedReply:
-    """One scripted answer: text, tool calls, or both."""
+    """One scripted answer: text, tool calls, or both.
+
+    A tool call's arguments are a mapping (sent as JSON) or a string sent as it is, so a test
+    can script what a model may send: `""` for a tool without arguments, or broken JSON.
+    """
 
     content: str = ""
-    tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()
+    tool_calls: tuple[tuple[str, dict[str, Any] | str], ...] = ()
     finish_reason: str | None = None
 
     def message(self, call_ids: Sequence[str]) -> dict[str, Any]:
@@ -55,7 +60,10 @@ class ScriptedReply:
             {
                 "id": call_id,
                 "type": "function",
-                "function": {"name": name, "arguments": json.dumps(args)},
+                "function": {
+                    "name": name,
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
             }
             for call_id, (name, args) in zip(call_ids, self.tool_calls, strict=True)
         ]
@@ -245,8 +253,10 @@ def default_reply(body: Mapping[str, Any]) -> ScriptedReply:
     user_text = _content_text(messages[last_user].get("content")) if last_user >= 0 else ""
     results = [m for m in messages[last_user + 1 :] if m.get("role") == "tool"]
     tools = body.get("tools") or []
-    if tools and not results:
-        function = tools[0]["function"]
+    choice = body.get("tool_choice")
+    forced = choice in ("any", "required") or isinstance(choice, Mapping)
+    if tools and choice != "none" and (forced or not results):
+        function = _chosen(tools, choice)
         args = _arguments_for(function.get("parameters") or {}, _subject(user_text))
         return ScriptedReply(tool_calls=((function["name"], args),))
     if results:
@@ -255,6 +265,16 @@ def default_reply(body: Mapping[str, Any]) -> ScriptedReply:
         )
         return ScriptedReply(content=f"Tool results: {said}")
     return ScriptedReply(content=f"You said: {user_text}")
+
+
+def _chosen(tools: Sequence[Mapping[str, Any]], choice: Any) -> Mapping[str, Any]:
+    """The function a tool call names: the one `tool_choice` names, else the first tool."""
+    if isinstance(choice, Mapping):
+        name = (choice.get("function") or {}).get("name")
+        for tool in tools:
+            if tool["function"]["name"] == name:
+                return dict(tool["function"])
+    return dict(tools[0]["function"])
 
 
 def _tokens(text: str) -> int:
@@ -279,21 +299,9 @@ def create_app(mock: MockLLM) -> Starlette:
         if mock.latency_seconds:
             await asyncio.sleep(mock.latency_seconds)
         if fault is not None:
-            if fault.kind == "delay":
-                await asyncio.sleep(fault.seconds)
-            elif fault.kind == "status":
-                headers = (
-                    {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-                )
-                return JSONResponse(
-                    {"object": "error", "message": f"injected HTTP {fault.status}"},
-                    status_code=fault.status,
-                    headers=headers,
-                )
-            elif fault.kind == "drop":
-                return _Dropped()
-            else:
-                return Response('{"id": "x", "choices": [ {', media_type="application/json")
+            failed = await _fault_response(fault)
+            if failed is not None:
+                return failed
         reply = scripted if scripted is not None else default_reply(body)
         model = str(body.get("model") or DEFAULT_MODEL)
         call_ids = [mock._next_id("call") for _ in reply.tool_calls]
@@ -301,7 +309,7 @@ def create_app(mock: MockLLM) -> Starlette:
         finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
         prompt = _prompt_tokens(body)
         completion = _tokens(reply.content) + sum(
-            _tokens(json.dumps(a)) for _, a in reply.tool_calls
+            _tokens(a if isinstance(a, str) else json.dumps(a)) for _, a in reply.tool_calls
         )
         usage = {
             "prompt_tokens": prompt,
@@ -352,6 +360,23 @@ def create_app(mock: MockLLM) -> Starlette:
             Route("/demo/weather", weather, methods=["GET"]),
         ]
     )
+
+
+async def _fault_response(fault: Fault) -> Response | None:
+    """The answer of an injected fault; None for a delay, after which the model answers."""
+    if fault.kind == "delay":
+        await asyncio.sleep(fault.seconds)
+        return None
+    if fault.kind == "status":
+        headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+        return JSONResponse(
+            {"object": "error", "message": f"injected HTTP {fault.status}"},
+            status_code=fault.status,
+            headers=headers,
+        )
+    if fault.kind == "drop":
+        return _Dropped()
+    return Response('{"id": "x", "choices": [ {', media_type="application/json")
 
 
 class _Dropped(Response):
@@ -409,46 +434,11 @@ async def _chunks(
 
 
 # Running it -----------------------------------------------------------------------------------
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port free on `host` right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
 async def serve(host: str, port: int, mock: MockLLM) -> None:
     """Serve `mock` until cancelled (the CLI's `agent-runtime mock-llm`)."""
     mock.url = f"http://{host}:{port}"
     config = uvicorn.Config(create_app(mock), host=host, port=port, log_level="warning")
     await uvicorn.Server(config).serve()
-
-
-@contextlib.contextmanager
-def running_app(app: Any, *, host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
-    """Serve any ASGI app in a background thread; yield its base URL; stop it on exit."""
-    port = port or free_port(host)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-        lifespan="auto",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"asgi-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_WAIT_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError(f"server on {host}:{port} did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(SERVER_WAIT_SECONDS)
 
 
 @contextlib.contextmanager
@@ -469,8 +459,6 @@ __all__ = [
     "ScriptedReply",
     "create_app",
     "default_reply",
-    "free_port",
-    "running_app",
     "running_mock_llm",
     "serve",
 ]

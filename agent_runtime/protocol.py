@@ -8,8 +8,12 @@ Unknown-field policy of a chat completion request:
 - fields the runtime uses: `model`, `messages`, `temperature`, `top_p`, `max_tokens` (and
   OpenAI's `max_completion_tokens`), `stream`, `stream_options`, `response_format`, `stop`,
   `random_seed` (and OpenAI's `seed`), `n` (only 1);
-- `tools`, `tool_choice`, `parallel_tool_calls`: accepted only empty or null: the agent's tools
-  are configured by its Agent resource and a caller may not add or choose any;
+- `tools`: accepted only empty or null: the agent's tools are configured by its Agent resource
+  and a caller may not add any;
+- `tool_choice`: every value the API defines: `auto`, `none` (no tool runs), `any` and
+  `required` (the first turn must call a tool), or `{"type": "function", "function": {"name":
+  ...}}` (the first turn must call that tool, which the agent must have);
+- `parallel_tool_calls`: accepted and ignored;
 - `metadata`, `user`, `store`, `safe_prompt`, `prompt_cache_key`, `service_tier`,
   `safety_identifier`: accepted and ignored, they cannot change the answer;
 - anything else: refused with 422 naming the field, so a typo never silently does nothing.
@@ -20,9 +24,18 @@ a client replays from an earlier answer (`tool_calls`, `prefix`, OpenAI's `refus
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic_core import PydanticCustomError
+
+#: The `tool_choice` strings of Mistral's and OpenAI's APIs (`any` is Mistral's `required`).
+TOOL_CHOICES: Final = ("auto", "none", "any", "required")
+#: How a refused `tool_choice` is explained: every shape the API takes.
+TOOL_CHOICE_HELP: Final = (
+    "must be one of 'auto', 'none', 'any', 'required', "
+    'or {"type": "function", "function": {"name": ...}}'
+)
 
 
 class _Wire(BaseModel):
@@ -38,6 +51,21 @@ class TextChunk(BaseModel):
 
     type: Literal["text"]
     text: str
+
+
+def _text_content(value: Any) -> Any:
+    """Refuse content that is not text, in words rather than as the union's Python types."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(
+        isinstance(part, dict)
+        and part.get("type") == "text"
+        and isinstance(part.get("text"), str)
+        and set(part) == {"type", "text"}
+        for part in value
+    ):
+        return value
+    raise PydanticCustomError("content_type", "must be a string, a list of text parts, or null")
 
 
 class FunctionCall(BaseModel):
@@ -76,6 +104,11 @@ class ChatMessage(BaseModel):
     audio: dict[str, Any] | None = None
     function_call: dict[str, Any] | None = None
 
+    @field_validator("content", mode="before")
+    @classmethod
+    def _content_is_text(cls, value: Any) -> Any:
+        return _text_content(value)
+
     def to_engine(self) -> dict[str, Any]:
         """The message as the engine takes it: text content, OpenAI's `developer` as `system`."""
         message = self.model_dump(
@@ -88,6 +121,40 @@ class ChatMessage(BaseModel):
         elif self.content is None:
             message["content"] = ""
         return message
+
+
+class NamedFunction(BaseModel):
+    """The function a named `tool_choice` forces."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+
+
+class NamedToolChoice(BaseModel):
+    """`{"type": "function", "function": {"name": ...}}`: the first turn must call this tool."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["function"]
+    function: NamedFunction
+
+
+def _tool_choice(value: Any) -> Any:
+    """Refuse an unknown `tool_choice` with every shape the API takes, in one message."""
+    if value is None or value in TOOL_CHOICES:
+        return value
+    if isinstance(value, dict):
+        function = value.get("function")
+        if (
+            set(value) == {"type", "function"}
+            and value.get("type") == "function"
+            and isinstance(function, dict)
+            and set(function) == {"name"}
+            and isinstance(function.get("name"), str)
+        ):
+            return value
+    raise PydanticCustomError("tool_choice_type", TOOL_CHOICE_HELP)
 
 
 class ResponseFormatRequest(BaseModel):
@@ -120,7 +187,7 @@ class ChatCompletionRequest(BaseModel):
     top_p: float | None = Field(default=None, ge=0, le=1)
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
-    stream: bool = False
+    stream: StrictBool = False
     stream_options: StreamOptions | None = None
     response_format: ResponseFormatRequest | None = None
     stop: str | list[str] | None = None
@@ -130,7 +197,7 @@ class ChatCompletionRequest(BaseModel):
     tools: list[dict[str, Any]] | None = Field(
         default=None, max_length=0, description="Refused unless empty: tools are configured."
     )
-    tool_choice: Literal["auto", "none"] | None = None
+    tool_choice: Literal["auto", "none", "any", "required"] | NamedToolChoice | None = None
     parallel_tool_calls: bool | None = None
     # Accepted and ignored: these cannot change the answer.
     metadata: dict[str, Any] | None = None
@@ -147,6 +214,17 @@ class ChatCompletionRequest(BaseModel):
         if value == []:
             return None
         return value
+
+    @field_validator("tool_choice", mode="before")
+    @classmethod
+    def _tool_choice_is_known(cls, value: Any) -> Any:
+        return _tool_choice(value)
+
+    def engine_tool_choice(self) -> str | dict[str, Any] | None:
+        """The `tool_choice` as Mistral's API takes it, or None."""
+        if isinstance(self.tool_choice, NamedToolChoice):
+            return self.tool_choice.model_dump()
+        return self.tool_choice
 
     def engine_messages(self) -> list[dict[str, Any]]:
         """The conversation as the engine takes it."""
@@ -200,6 +278,53 @@ class ChatCompletionResponse(_Wire):
     model: str
     choices: list[Choice]
     usage: UsageInfo
+
+
+class ChunkDelta(_Wire):
+    """What one chunk adds to the answer: the role first, then text."""
+
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(_Wire):
+    """The one choice of a chunk; `finish_reason` is set on the last (`error` if it failed)."""
+
+    index: int = 0
+    delta: ChunkDelta
+    finish_reason: str | None = None
+
+
+class StreamError(_Wire):
+    """Why a stream that had started failed: its status line was already sent."""
+
+    code: str
+    message: str
+    status_code: int
+
+
+class ChatCompletionChunk(_Wire):
+    """One server-sent event of a streamed chat completion, in Mistral's chunk format.
+
+    `usage` is on the last chunk; a stream that fails after it started ends with a chunk whose
+    choice says `finish_reason: "error"` and a top-level `error`, so clients that ignore
+    unknown keys still see the stream end, and clients that look can tell why.
+    """
+
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: UsageInfo | None = None
+    error: StreamError | None = None
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON of the chunk: absent fields left out, but `finish_reason` always there."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        for choice, dumped in zip(self.choices, data["choices"], strict=True):
+            dumped["finish_reason"] = choice.finish_reason
+        return data
 
 
 class ModelCard(_Wire):

@@ -50,8 +50,9 @@ from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent_runtime.mockllm import Fault, MockLLM, RecordedRequest, ScriptedReply, running_app
+from agent_runtime.mockllm import Fault, MockLLM, RecordedRequest, ScriptedReply
 from agent_runtime.mockllm import create_app as create_model_app
+from agent_runtime.testing import running_app
 from benchmarks.common import free_port, mb, stop_process, wait_http
 
 #: The agent's bounds: a model call times out after 1 s, a request after 10 s.

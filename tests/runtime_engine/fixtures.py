@@ -26,8 +26,9 @@ from starlette.routing import Route
 from agent_runtime.config import RuntimeConfig, ToolConfig
 from agent_runtime.egress import EgressPolicy
 from agent_runtime.loop import Agent
-from agent_runtime.mockllm import MockLLM, running_app, running_mock_llm
+from agent_runtime.mockllm import MockLLM, running_mock_llm
 from agent_runtime.telemetry import Metrics
+from agent_runtime.testing import running_app
 from agent_runtime.tools.http import HttpTool
 
 #: Longest a rendezvous waits for its partner: a sequential loop fails the test, never hangs it.

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
+from agent_runtime.errors import loop_error_status
 from agent_runtime.loop import LoopError
 from agent_runtime.mockllm import MockLLM
 from agent_runtime.telemetry import Metrics
@@ -74,5 +75,5 @@ async def test_a_model_on_a_refused_host_makes_the_agent_unready_and_requests_fa
     ]
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)
-    assert (caught.value.status_code, caught.value.code) == (503, "egress_denied")
+    assert (loop_error_status(caught.value), caught.value.code) == (503, "egress_denied")
     assert mock_llm.requests == []

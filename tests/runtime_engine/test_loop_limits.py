@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent_runtime.errors import loop_error_status
 from agent_runtime.loop import LoopError
 from agent_runtime.mockllm import MockLLM
 from tests.runtime_engine.fixtures import AgentFactory, ConfigFactory, ToolServer
@@ -22,7 +23,7 @@ async def test_a_model_that_keeps_calling_tools_is_stopped_at_max_turns(
     agent = await make_agent(config)
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)
-    assert (caught.value.status_code, caught.value.code) == (422, "max_turns_exceeded")
+    assert (loop_error_status(caught.value), caught.value.code) == (422, "max_turns_exceeded")
     assert "limits.maxTurns=3" in caught.value.message
     assert len(mock_llm.completions) == 3
 
@@ -41,7 +42,7 @@ async def test_more_tool_calls_than_allowed_stop_the_request_before_any_runs(
     agent = await make_agent(config)
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)
-    assert (caught.value.status_code, caught.value.code) == (422, "max_tool_calls_exceeded")
+    assert (loop_error_status(caught.value), caught.value.code) == (422, "max_tool_calls_exceeded")
     assert "limits.maxToolCalls=2" in caught.value.message
     assert [r.query["city"] for r in tool_server.seen("/weather")] == ["Paris"]
 
@@ -57,5 +58,5 @@ async def test_a_request_past_its_deadline_fails_with_request_timeout(
     agent = await make_agent(config)
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)
-    assert (caught.value.status_code, caught.value.code) == (504, "request_timeout")
+    assert (loop_error_status(caught.value), caught.value.code) == (504, "request_timeout")
     assert "limits.requestTimeoutSeconds=0.5" in caught.value.message

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from agent_runtime.errors import loop_error_status
 from agent_runtime.loop import LoopError
 from agent_runtime.mockllm import MockLLM
 from tests.runtime_engine.fixtures import AgentFactory, ConfigFactory
@@ -65,7 +66,10 @@ async def test_an_answer_still_invalid_after_the_repair_fails_the_request(
     agent = await make_agent(make_config(responseFormat=ANSWER_FORMAT))
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)
-    assert (caught.value.status_code, caught.value.code) == (422, "invalid_structured_output")
+    assert (loop_error_status(caught.value), caught.value.code) == (
+        422,
+        "invalid_structured_output",
+    )
     assert "'Answer' after one repair" in caught.value.message
     assert "at celsius: 'warm' is not of type 'number'" in caught.value.message
     assert len(mock_llm.completions) == 2

@@ -113,3 +113,22 @@ async def test_a_tool_that_times_out_says_so_and_the_model_still_answers(
         agent.metrics.value("agent_tool_calls_total", {"tool": "get_weather", "outcome": "timeout"})
         == 1
     )
+
+
+async def test_a_tool_called_with_empty_arguments_runs_with_none(
+    mock_llm: MockLLM,
+    make_config: ConfigFactory,
+    make_agent: AgentFactory,
+    tool_server: ToolServer,
+) -> None:
+    from agent_runtime.mockllm import ScriptedReply
+
+    tool = weather_tool(f"{tool_server.url}/now")
+    tool["parameters"] = {"type": "object", "properties": {}}
+    mock_llm.reply(ScriptedReply(tool_calls=(("get_weather", ""),)))
+    agent = await make_agent(make_config(tools=[tool]))
+    result = await agent.complete(USER)
+    assert len(tool_server.seen("/now")) == 1
+    answer = mock_llm.completions[-1].messages[-1]
+    assert "error" not in json.loads(answer["content"])
+    assert result.tool_calls == 1

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_runtime.errors import loop_error_status
 from agent_runtime.loop import LoopError
 from agent_runtime.mockllm import MockLLM
 from tests.runtime_engine.fixtures import AgentFactory, ConfigFactory
@@ -44,6 +45,6 @@ async def test_a_missing_key_file_fails_the_request_naming_the_file_not_a_value(
     agent = await make_agent(make_config(model={"apiKey": {"file": str(missing)}}))
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)
-    assert (caught.value.status_code, caught.value.code) == (503, "model_unavailable")
+    assert (loop_error_status(caught.value), caught.value.code) == (503, "model_unavailable")
     assert str(missing) in caught.value.message
     assert mock_llm.completions == []

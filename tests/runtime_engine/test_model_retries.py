@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent_runtime.errors import loop_error_status
 from agent_runtime.loop import LoopError
 from agent_runtime.mockllm import MockLLM
 from agent_runtime.telemetry import Metrics
@@ -40,7 +41,7 @@ async def test_a_model_failing_on_every_attempt_fails_the_request_with_the_reaso
     agent = await make_agent(make_config())
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)
-    assert (caught.value.status_code, caught.value.code) == (502, "model_error")
+    assert (loop_error_status(caught.value), caught.value.code) == (502, "model_error")
     assert caught.value.message == "model mock-large answered HTTP 503 after 3 attempts"
     assert len(mock_llm.completions) == 3
     assert metrics.value("agent_model_calls_total", {"model": "mock-large", "outcome": "http"}) == 1
@@ -85,7 +86,7 @@ async def test_a_malformed_body_fails_the_request_as_a_model_error(
     agent = await make_agent(make_config())
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)
-    assert (caught.value.status_code, caught.value.code) == (502, "model_error")
+    assert (loop_error_status(caught.value), caught.value.code) == (502, "model_error")
     assert caught.value.message == "model mock-large sent a malformed response"
 
 
@@ -97,5 +98,5 @@ async def test_a_model_slower_than_its_timeout_fails_with_model_timeout(
     agent = await make_agent(config)
     with pytest.raises(LoopError) as caught:
         await agent.complete(USER)
-    assert (caught.value.status_code, caught.value.code) == (504, "model_timeout")
+    assert (loop_error_status(caught.value), caught.value.code) == (504, "model_timeout")
     assert caught.value.message == "model mock-large timed out after 0.3s after 2 attempts"

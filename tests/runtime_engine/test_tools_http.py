@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from agent_runtime.config import RetryPolicy
-from agent_runtime.mockllm import free_port
+from agent_runtime.testing import free_port
 from agent_runtime.tools.base import ToolError
 from agent_runtime.tools.http import backoff_seconds, retry_after_seconds
 from tests.runtime_engine.fixtures import ToolServer, call_http_tool

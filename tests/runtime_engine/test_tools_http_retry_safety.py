@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from agent_runtime.config import RetryPolicy
-from agent_runtime.mockllm import free_port
+from agent_runtime.testing import free_port
 from agent_runtime.tools.base import ToolError
 from agent_runtime.tools.http import send_with_retries
 from tests.runtime_engine.fixtures import call_http_tool

@@ -10,7 +10,8 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError as McpToolError
 
-from agent_runtime.mockllm import MockLLM, free_port, running_app
+from agent_runtime.mockllm import MockLLM
+from agent_runtime.testing import free_port, running_app
 from tests.runtime_engine.fixtures import AgentFactory, ConfigFactory
 from tests.runtime_engine.test_loop_turns import USER
 

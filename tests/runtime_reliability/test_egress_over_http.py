@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from agent_runtime.mockllm import MockLLM, running_app
+from agent_runtime.mockllm import MockLLM
+from agent_runtime.testing import running_app
 from tests.runtime_engine.fixtures import ConfigFactory
 from tests.runtime_reliability.conftest import (
     SilentListener,

@@ -13,7 +13,8 @@ from contextlib import AbstractContextManager, ExitStack
 import httpx
 import pytest
 
-from agent_runtime.mockllm import MockLLM, free_port, running_app
+from agent_runtime.mockllm import MockLLM
+from agent_runtime.testing import free_port, running_app
 from tests.runtime_engine.fixtures import ConfigFactory
 from tests.runtime_engine.test_tools_mcp import docs_server
 from tests.runtime_reliability.conftest import ask, sample, scrape, wait_until

@@ -21,7 +21,8 @@ from schemathesis.core.result import Ok
 
 from agent_runtime.app import create_app
 from agent_runtime.config import RuntimeConfig
-from agent_runtime.mockllm import running_app, running_mock_llm
+from agent_runtime.mockllm import running_mock_llm
+from agent_runtime.testing import running_app
 from tests.runtime_engine.fixtures import ToolServer
 from tests.runtime_reliability.conftest import ERROR_KEYS, GRACE_SECONDS
 from tests.runtime_service.conftest import Runtime, serving

@@ -8,28 +8,25 @@ and `httpx` clients over HTTP.
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from opentelemetry.sdk.trace import TracerProvider
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agent_runtime.app import EngineFactory, create_app
+from agent_runtime.app import create_app
 from agent_runtime.config import RuntimeConfig
-from agent_runtime.mockllm import MockLLM, free_port, running_app, running_mock_llm
+from agent_runtime.engine import EngineFactory
+from agent_runtime.mockllm import MockLLM, running_mock_llm
 from agent_runtime.telemetry import Metrics
+from agent_runtime.testing import running_app
 
-#: Longest wait for a server to start or stop: a test never hangs past it.
-SERVER_WAIT_SECONDS = 10.0
 #: The name of the agent the tests serve; clients name it as their model.
 AGENT = "weather"
 #: The fake model's API key, as mounted from a Secret.
@@ -66,33 +63,8 @@ def serving(
     app = create_app(
         config, metrics=metrics, engine_factory=engine_factory, tracer_provider=tracer_provider
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=1,
-        )
-    )
-    thread = threading.Thread(target=server.run, name=f"runtime-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_WAIT_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(SERVER_WAIT_SECONDS)
-            raise RuntimeError(f"the runtime on port {port} did not start")
-        time.sleep(0.01)
-    try:
-        yield Runtime(url=f"http://127.0.0.1:{port}", config=config, metrics=metrics)
-    finally:
-        server.should_exit = True
-        thread.join(SERVER_WAIT_SECONDS)
-        assert not thread.is_alive(), "the runtime did not stop in time"
+    with running_app(app, log_config=None, log_level=None, access_log=False, lifespan="on") as url:
+        yield Runtime(url=url, config=config, metrics=metrics)
 
 
 @pytest.fixture

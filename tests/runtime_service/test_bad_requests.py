@@ -128,3 +128,51 @@ def test_openai_client_reads_the_message_of_a_422(runtime: Runtime) -> None:
         client.chat.completions.create(model=AGENT, messages=HELLO, n=3)  # type: ignore[arg-type]
     assert caught.value.param == "n"
     assert "n" in caught.value.message
+
+
+def test_a_stream_flag_that_is_not_a_boolean_is_a_422(runtime: Runtime) -> None:
+    response = httpx.post(runtime.url + CHAT, json={"messages": HELLO, "stream": "yes"}, timeout=10)
+    body = assert_error_shape(response, 422)
+    assert body["param"] == "stream"
+    assert "boolean" in body["message"]
+
+
+def test_content_of_the_wrong_type_is_explained_without_python_type_names(
+    runtime: Runtime,
+) -> None:
+    messages = [{"role": "user", "content": 42}]
+    response = httpx.post(runtime.url + CHAT, json={"messages": messages}, timeout=10)
+    body = assert_error_shape(response, 422)
+    assert body["param"] == "messages.0.content"
+    assert body["message"] == (
+        "messages.0.content: must be a string, a list of text parts, or null"
+    )
+    assert "TextChunk" not in response.text
+    assert "list[" not in response.text
+
+
+def test_json_nested_too_deeply_is_a_400_with_a_code(runtime: Runtime) -> None:
+    deep = b'{"messages": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    body = assert_error_shape(post(runtime, deep), 400)
+    assert body["code"] == "invalid_json"
+    assert "nested too deeply" in body["message"]
+
+
+def test_a_body_that_is_not_utf8_is_a_400_with_a_code(runtime: Runtime) -> None:
+    body = assert_error_shape(
+        post(runtime, b'{"messages": [{"role": "user", "content": "\xff\xfe"}]}'), 400
+    )
+    assert body["code"] == "invalid_json"
+    assert "UTF-8" in body["message"]
+
+
+def test_an_unknown_tool_choice_is_a_422_listing_the_values_there_are(
+    runtime: Runtime,
+) -> None:
+    response = httpx.post(
+        runtime.url + CHAT, json={"messages": HELLO, "tool_choice": "sometimes"}, timeout=10
+    )
+    body = assert_error_shape(response, 422)
+    assert body["param"] == "tool_choice"
+    assert "'auto', 'none', 'any', 'required'" in body["message"]
+    assert '{"type": "function", "function": {"name": ...}}' in body["message"]

@@ -14,7 +14,7 @@ import pytest
 
 from agent_runtime.cli import build_parser, check_config, main
 from agent_runtime.config import RuntimeConfig
-from agent_runtime.mockllm import free_port
+from agent_runtime.testing import free_port
 
 CONFIG = {
     "agent": {"name": "weather", "namespace": "demo"},

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from agent_runtime.testing import SERVER_WAIT_SECONDS
 from tests.runtime_service.conftest import (
     AGENT,
     MODEL_KEY,
-    SERVER_WAIT_SECONDS,
     ConfigFactory,
     Runtime,
     serving,

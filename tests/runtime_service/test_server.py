@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from agent_runtime.config import RuntimeConfig
-from agent_runtime.mockllm import MockLLM, free_port
+from agent_runtime.mockllm import MockLLM
+from agent_runtime.testing import free_port
 from tests.runtime_service.conftest import AGENT, ConfigFactory
 
 #: Longest wait for the process to start (it imports the whole stack) or to exit.

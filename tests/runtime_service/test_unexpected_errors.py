@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from agent_runtime.config import RuntimeConfig
-from agent_runtime.loop import Agent, LoopResult, RequestOptions
+from agent_runtime.loop import Agent, LoopStream, RequestOptions
 from agent_runtime.telemetry import Metrics
-from tests.runtime_service.conftest import SERVER_WAIT_SECONDS, ConfigFactory, serving
+from agent_runtime.testing import SERVER_WAIT_SECONDS
+from tests.runtime_service.conftest import ConfigFactory, serving
 
 from .logcapture import captured_logs
 
@@ -22,9 +23,13 @@ LEAKED = "internal-detail-d41d8c"
 class CrashingAgent(Agent):
     """The real engine, except that answering crashes with an unexpected exception."""
 
-    async def complete(
-        self, messages: list[dict[str, Any]], options: RequestOptions | None = None
-    ) -> LoopResult:
+    def run(
+        self,
+        messages: list[dict[str, Any]],
+        options: RequestOptions | None = None,
+        *,
+        stream: bool = False,
+    ) -> LoopStream:
         raise RuntimeError(f"bug with {LEAKED}")
 
 
