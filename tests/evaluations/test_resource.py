@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cel
 import jsonschema
 import kubernetes_validate
 import pytest
@@ -121,3 +123,52 @@ def test_the_crd_schema_accepts_the_example_and_refuses_an_unknown_check_field()
     obj["spec"]["cases"][0]["checks"][0]["toolCalled"] = {"name": "get weather"}
     with pytest.raises(jsonschema.ValidationError):
         validator.validate(obj)
+
+
+def _nodes(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    yield path or "<root>", schema
+    for name, sub in schema.get("properties", {}).items():
+        yield from _nodes(sub, f"{path}.{name}")
+    if isinstance(schema.get("items"), dict):
+        yield from _nodes(schema["items"], f"{path}[items]")
+
+
+def _rules(node: dict[str, Any]) -> list[str]:
+    return [rule["rule"] for rule in node.get("x-kubernetes-validations", [])]
+
+
+@pytest.mark.parametrize(
+    ("path", "node"), list(_nodes(crd_schema()["properties"]["spec"], ".spec"))
+)
+def test_every_spec_field_is_described_and_bounded_for_cel_cost(
+    path: str, node: dict[str, Any]
+) -> None:
+    if not path.endswith("[items]"):
+        assert node.get("description"), path
+    if node.get("type") == "array":
+        assert "maxItems" in node, path
+    if node.get("type") == "string":
+        assert "maxLength" in node or "enum" in node, path
+
+
+def test_the_api_servers_rules_refuse_what_pydantic_refuses() -> None:
+    spec = crd_schema()["properties"]["spec"]
+    case = spec["properties"]["cases"]["items"]
+    check = case["properties"]["checks"]["items"]
+    obj = example()["spec"]
+    two_kinds = {"contains": "a", "notContains": "b"}
+    ends_with_assistant = {**obj["cases"][0], "messages": [{"role": "assistant", "content": "x"}]}
+    with_judge_check = {
+        **obj,
+        "cases": [{**obj["cases"][0], "checks": [{"judge": {"rubric": "?"}}]}],
+    }
+    duplicated = [obj["cases"][0], obj["cases"][0]]
+    for node, good, bad in [
+        (check, {"contains": "a"}, two_kinds),
+        (case, obj["cases"][0], ends_with_assistant),
+        (spec, obj, with_judge_check),
+        (spec["properties"]["cases"], obj["cases"], duplicated),
+    ]:
+        for rule in _rules(node):
+            assert cel.evaluate(rule, {"self": good}) is True, rule
+        assert any(cel.evaluate(rule, {"self": bad}) is False for rule in _rules(node))
