@@ -147,3 +147,33 @@ def test_a_file_that_is_not_there_is_a_clear_error(tmp_path: Path) -> None:
     run = eval_command(tmp_path / "missing.yaml", "--mock")
     assert run.returncode == 2
     assert run.stderr.startswith("error: [Errno 2] No such file or directory")
+
+
+@pytest.mark.slow
+def test_judge_checks_pass_and_fail_on_the_scripted_mock_judges_score(tmp_path: Path) -> None:
+    obj = example()
+    obj["spec"]["judge"] = {"name": "judge-large"}  # no endpoint: with --mock, the mock
+    rubric = {"judge": {"rubric": "Does it name the city?", "threshold": 0.7}}
+    obj["spec"]["cases"][0]["checks"] = [{"contains": "sunny"}, rubric]
+    obj["spec"]["cases"][1]["checks"] = [rubric]
+    agent_turns = [
+        {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]},
+        {"content": "It is sunny in Paris."},
+    ]
+    script = [
+        *agent_turns,
+        {"json": {"score": 0.9, "reason": "names Paris"}},
+        *agent_turns,
+        {"json": {"score": 0.2, "reason": "names the wrong city"}},
+    ]
+    script_path = tmp_path / "script.json"
+    script_path.write_text(json.dumps(script))
+    run = eval_command(
+        written(tmp_path, obj), "--mock", "--mock-script", str(script_path), "--output", "json"
+    )
+    assert run.returncode == 1, run.stderr
+    results = json.loads(run.stdout)["results"]
+    assert [(r["passed"], r["reason"]) for r in results] == [
+        (True, ""),
+        (False, "the judge scored 0.2, below 0.7: names the wrong city"),
+    ]
