@@ -192,12 +192,6 @@ class Check(_Spec):
             raise ValueError(CHECK_EXACTLY_ONE_KIND.message)
         return self
 
-    @property
-    def kind(self) -> str:
-        """The camelCase name of the check's kind, as written in the resource."""
-        name = next(n for n, v in self.model_dump(by_alias=True).items() if v is not None)
-        return str(name)
-
 
 CASE_ENDS_WITH_USER = CelRule(
     rule="self.messages[size(self.messages) - 1].role == 'user'",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
@@ -73,8 +74,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (OSError, yaml.YAMLError, SpecError) as exc:
         err.write(f"error: {exc}\n")
         return EXIT_ERROR
-    from agent_operator.evaluate.runner import RunOptions, run_evaluation
-
+    try:
+        from agent_operator.evaluate.runner import RunOptions, run_evaluation
+    except ImportError as exc:
+        err.write(f"error: {exc}; `agent-operator eval` needs 'agent-operator[runtime]'\n")
+        return EXIT_ERROR
     options = RunOptions(
         mock=bool(args.mock),
         mock_script=args.mock_script,
@@ -137,8 +141,10 @@ def _documents(path: str, kind: str) -> list[Mapping[str, Any]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m agent_operator.evaluate.command`: the same as `agent-operator eval`."""
-    import sys
-
     parser = argparse.ArgumentParser(prog="agent-operator eval")
     add_arguments(parser)
     return run(parser.parse_args(argv), sys.stdout, sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

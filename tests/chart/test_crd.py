@@ -13,7 +13,6 @@ from tests.chart.rendering import CHART_DIR, REPO_ROOT, Manifest, of_kind, rende
 
 KEEP = "helm.sh/resource-policy"
 REPOSITORY_CRD = REPO_ROOT / "crds" / "agent.yaml"
-CHART_CRD = CHART_DIR / "files" / "agent.yaml"
 #: Every CRD file of the repository; the chart ships a copy of each.
 CRD_FILES = ("agent.yaml", "agentevaluation.yaml")
 
