@@ -68,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the evaluation the arguments name; print the results; return the exit status."""
+    if args.mock_script and not args.mock:
+        err.write("error: --mock-script scripts the mock model: it needs --mock\n")
+        return EXIT_ERROR
     try:
         evaluation = _one_evaluation(args.evaluation)
         agents = [obj for path in args.agents for obj in _documents(path, KIND)]

@@ -177,3 +177,9 @@ def test_judge_checks_pass_and_fail_on_the_scripted_mock_judges_score(tmp_path: 
         (True, ""),
         (False, "the judge scored 0.2, below 0.7: names the wrong city"),
     ]
+
+
+def test_a_mock_script_without_the_mock_is_refused(tmp_path: Path) -> None:
+    run = eval_command(EVALUATION, "--mock-script", str(tmp_path / "script.json"))
+    assert run.returncode == 2
+    assert run.stderr == "error: --mock-script scripts the mock model: it needs --mock\n"
