@@ -149,7 +149,7 @@ def _run(
             judge = Judge(model, endpoint=model_url) if model is not None else None
             timeout = config.limits.request_timeout_seconds + _REQUEST_GRACE_SECONDS
             with httpx.Client(base_url=base_url, timeout=timeout) as client:
-                runs = [_run_case(case, client, tools, judge) for case in evaluation.spec.cases]
+                runs = [run_case(case, client, tools, judge) for case in evaluation.spec.cases]
     except ProcessStartError as exc:
         raise EvaluationError(REASON_RUNTIME_UNAVAILABLE, str(exc)) from None
     return [result for result, _ in runs], any(down for _, down in runs)
@@ -209,7 +209,7 @@ def _model(
     return model.model_copy(update={"endpoint": endpoint, "api_key": api_key})
 
 
-def _run_case(
+def run_case(
     case: Case, client: httpx.Client, tools: FakeTools, judge: Judge | None
 ) -> tuple[CaseResult, bool]:
     """Send one case and check its outcome; the flag says the judge could not be asked."""
@@ -225,13 +225,13 @@ def _run_case(
     if response.status_code != 200:
         error = f"the agent answered HTTP {response.status_code}: {_error_message(response)}"
         return _failed(case, error, turns=turns), False
-    body = response.json()
-    seen = Observation(
-        answer=str(body["choices"][0]["message"].get("content") or ""),
-        turns=turns,
-        tokens=(body.get("usage") or {}).get("total_tokens"),
-        tool_calls=tools.calls,
-    )
+    try:
+        body = response.json()
+        answer = str(body["choices"][0]["message"].get("content") or "")
+        tokens = (body.get("usage") or {}).get("total_tokens")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return _failed(case, "the agent's answer is not a chat completion", turns=turns), False
+    seen = Observation(answer=answer, turns=turns, tokens=tokens, tool_calls=tools.calls)
     failures = [reason for check in case.checks if (reason := failure(check, seen))]
     judge_down = False
     for check in case.checks:
@@ -268,17 +268,11 @@ def _error_message(response: httpx.Response) -> str:
 def _model_calls(client: httpx.Client) -> int | None:
     """The runtime's model calls so far, summed over outcomes; None when /metrics fails."""
     try:
-        text = client.get("/metrics").text
-    except httpx.HTTPError:
+        families = list(text_string_to_metric_families(client.get("/metrics").text))
+    except (httpx.HTTPError, ValueError):
         return None
-    return int(
-        sum(
-            sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-            if sample.name == MODEL_CALLS_SAMPLE
-        )
-    )
+    samples = [s.value for f in families for s in f.samples if s.name == MODEL_CALLS_SAMPLE]
+    return int(sum(samples))
 
 
 def _status(
