@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import cel
 import jsonschema
 import kubernetes_validate
 import pytest
@@ -16,6 +15,7 @@ import yaml
 from agent_operator.crd import build_evaluation_crd, evaluation_crd_yaml
 from agent_operator.evaluation import parse_evaluation
 from agent_operator.spec import SpecError
+from tests.operator_unit.crd_validation import cel_problems, schema_problems, with_defaults
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "examples" / "evaluations" / "evaluation.yaml"
@@ -133,10 +133,6 @@ def _nodes(schema: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[s
         yield from _nodes(schema["items"], f"{path}[items]")
 
 
-def _rules(node: dict[str, Any]) -> list[str]:
-    return [rule["rule"] for rule in node.get("x-kubernetes-validations", [])]
-
-
 @pytest.mark.parametrize(
     ("path", "node"), list(_nodes(crd_schema()["properties"]["spec"], ".spec"))
 )
@@ -151,24 +147,50 @@ def test_every_spec_field_is_described_and_bounded_for_cel_cost(
         assert "maxLength" in node or "enum" in node, path
 
 
-def test_the_api_servers_rules_refuse_what_pydantic_refuses() -> None:
-    spec = crd_schema()["properties"]["spec"]
-    case = spec["properties"]["cases"]["items"]
-    check = case["properties"]["checks"]["items"]
-    obj = example()["spec"]
-    two_kinds = {"contains": "a", "notContains": "b"}
-    ends_with_assistant = {**obj["cases"][0], "messages": [{"role": "assistant", "content": "x"}]}
-    with_judge_check = {
-        **obj,
-        "cases": [{**obj["cases"][0], "checks": [{"judge": {"rubric": "?"}}]}],
-    }
-    duplicated = [obj["cases"][0], obj["cases"][0]]
-    for node, good, bad in [
-        (check, {"contains": "a"}, two_kinds),
-        (case, obj["cases"][0], ends_with_assistant),
-        (spec, obj, with_judge_check),
-        (spec["properties"]["cases"], obj["cases"], duplicated),
-    ]:
-        for rule in _rules(node):
-            assert cel.evaluate(rule, {"self": good}) is True, rule
-        assert any(cel.evaluate(rule, {"self": bad}) is False for rule in _rules(node))
+def crd_problems(obj: dict[str, Any]) -> list[str]:
+    """What the API server would refuse in `obj`: its schema first, then its CEL rules."""
+    schema = crd_schema()
+    defaulted = with_defaults(schema, copy.deepcopy(obj))
+    return schema_problems(schema, defaulted) or list(cel_problems(schema, defaulted, ""))
+
+
+def _mutated(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    obj = example()
+    change(obj["spec"])
+    return obj
+
+
+def _judged(spec: dict[str, Any], **check: Any) -> None:
+    spec["judge"] = {"name": "judge-large"}
+    spec["cases"][0]["checks"].append({"judge": {"rubric": "Polite?", **check}})
+
+
+#: Evaluations both the API server and the models refuse, each with what makes it wrong.
+REFUSED_BY_BOTH: dict[str, Callable[[dict[str, Any]], None]] = {
+    "two-kinds-in-a-check": lambda s: s["cases"][0]["checks"][0].update(contains="x"),
+    "no-kind-in-a-check": lambda s: s["cases"][0]["checks"].append({}),
+    "ends-with-assistant": lambda s: s["cases"][0]["messages"].append(
+        {"role": "assistant", "content": "Sunny."}
+    ),
+    "judge-check-without-judge": lambda s: s["cases"][0]["checks"].append(
+        {"judge": {"rubric": "Polite?"}}
+    ),
+    "duplicate-case-names": lambda s: s["cases"].append(copy.deepcopy(s["cases"][0])),
+    "zero-max-turns": lambda s: s["cases"][1]["checks"].append({"maxTurns": 0}),
+    "no-checks": lambda s: s["cases"][0].update(checks=[]),
+    "unknown-field": lambda s: s["cases"][0].update(expected="sunny"),
+    "threshold-above-one": lambda s: _judged(s, threshold=1.5),
+}
+
+
+def test_the_api_server_accepts_the_example() -> None:
+    assert crd_problems(example()) == []
+
+
+@pytest.mark.parametrize("change", REFUSED_BY_BOTH.values(), ids=REFUSED_BY_BOTH.keys())
+def test_the_api_server_and_the_models_refuse_the_same_evaluations(
+    change: Callable[[dict[str, Any]], None],
+) -> None:
+    obj = _mutated(change)
+    assert crd_problems(obj)
+    refusal(obj)
