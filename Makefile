@@ -37,10 +37,11 @@ redis-server:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null \
 	    || echo "redis-server could not be installed: the Redis tests will skip"; }
 
-# The Agent CRD, regenerated from the pydantic models in agent_operator/spec.py, and the
-# chart's copy of it (tests fail when either is stale).
+# The CRDs, regenerated from the pydantic models in agent_operator/spec.py and evaluation.py,
+# and the chart's copies of them (tests fail when either is stale).
 crd: setup
 	$(PY) -m agent_operator.crd > crds/agent.yaml
+	$(PY) -m agent_operator.crd evaluation > crds/agentevaluation.yaml
 	$(MAKE) chart-crd docs
 
 # The Agent reference page, generated from the CRD's descriptions (a test fails when stale).
@@ -50,6 +51,7 @@ docs: setup
 .PHONY: chart-crd
 chart-crd:
 	cp crds/agent.yaml charts/agent-operator/files/agent.yaml
+	cp crds/agentevaluation.yaml charts/agent-operator/files/agentevaluation.yaml
 
 # The kind end-to-end suite: needs Docker, kind, kubectl and helm; creates and deletes its own
 # cluster. Skipped with the reason when any of them is missing.

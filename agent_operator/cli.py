@@ -3,6 +3,7 @@
 - `agent-operator render FILE...` prints the children the operator would apply for each Agent,
   so a change can be reviewed (or diffed in CI) without a cluster;
 - `agent-operator crd` prints the CustomResourceDefinition;
+- `agent-operator eval EVAL.yaml --agent AGENT.yaml` runs an AgentEvaluation's cases locally;
 - `agent-operator run` starts the operator.
 
 The handlers (and with them Kopf) are imported only by `run`, so `render` and `crd` work with
@@ -20,6 +21,7 @@ import yaml
 
 from agent_operator.builders import render_agent
 from agent_operator.crd import crd_yaml
+from agent_operator.evaluate import command as evaluate
 from agent_operator.settings import OperatorSettings
 from agent_operator.spec import KIND, SpecError
 
@@ -36,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "crd":
         sys.stdout.write(crd_yaml())
         return 0
+    if command == "eval":
+        return evaluate.run(args, sys.stdout, sys.stderr)
     return _run(args)
 
 
@@ -47,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="print the children of Agents, as YAML")
     render.add_argument("files", nargs="+", metavar="FILE", help="YAML files of Agents; - : stdin")
     commands.add_parser("crd", help="print the Agent CustomResourceDefinition")
+    evaluate.add_arguments(commands.add_parser("eval", help="run an AgentEvaluation locally"))
     run = commands.add_parser("run", help="run the operator")
     scope = run.add_mutually_exclusive_group()
     scope.add_argument(

@@ -1,4 +1,4 @@
-"""The Agent CustomResourceDefinition, generated from the pydantic models in `spec`.
+"""The CustomResourceDefinitions, generated from the pydantic models in `spec` and `evaluation`.
 
 The API server accepts only structural schemas: every node typed, no `$ref`, no `anyOf` of
 types, no `additionalProperties: false`. Pydantic's JSON Schema has all of these, so this
@@ -6,23 +6,38 @@ module rewrites it: references are inlined, `X | None` becomes an optional `X`, 
 takes its OpenAPI v3.0 form, and titles go. The CEL rules published by the models stay where
 they are, under `x-kubernetes-validations`.
 
-`python -m agent_operator.crd > crds/agent.yaml` (or `make crd`) writes the committed CRD; a
-test fails when that file and this generator disagree.
+`python -m agent_operator.crd > crds/agent.yaml` and `python -m agent_operator.crd evaluation >
+crds/agentevaluation.yaml` (or `make crd`) write the committed CRDs; a test fails when those
+files and this generator disagree.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
 from pydantic import BaseModel
 
+from agent_operator.evaluation import (
+    EVALUATION_KIND,
+    EVALUATION_PLURAL,
+    PASSED,
+    EvaluationSpec,
+    EvaluationStatus,
+)
 from agent_operator.spec import GROUP, KIND, PLURAL, VERSION, AgentSpec, AgentStatus
 
 #: The first lines of the generated file, so nobody edits it by hand.
 HEADER = (
     "# The Agent CustomResourceDefinition. Generated from agent_operator/spec.py by `make crd`;\n"
     "# do not edit by hand.\n"
+)
+#: The first lines of the generated AgentEvaluation CRD.
+EVALUATION_HEADER = (
+    "# The AgentEvaluation CustomResourceDefinition. Generated from agent_operator/evaluation.py\n"
+    "# by `make crd`; do not edit by hand.\n"
 )
 
 #: Keywords of pydantic's JSON Schema that a structural schema has no use for.
@@ -92,44 +107,55 @@ def _printer_columns() -> list[Schema]:
     return [
         {"name": "Model", "type": "string", "jsonPath": ".spec.model.name"},
         {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
-        {
-            "name": "Ready",
-            "type": "string",
-            "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
-        },
-        {
-            "name": "Reason",
-            "type": "string",
-            "jsonPath": '.status.conditions[?(@.type=="Ready")].reason',
-            "priority": 1,
-        },
+        _condition_column("Ready", "Ready", "status"),
+        {**_condition_column("Reason", "Ready", "reason"), "priority": 1},
         {"name": "Endpoint", "type": "string", "jsonPath": ".status.endpoint", "priority": 1},
-        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+        _AGE_COLUMN,
     ]
 
 
-def _root_schema() -> Schema:
+def _evaluation_printer_columns() -> list[Schema]:
+    return [
+        {"name": "Agent", "type": "string", "jsonPath": ".spec.agentRef.name"},
+        {"name": "Passed", "type": "string", "jsonPath": ".status.summary"},
+        _condition_column("Result", PASSED, "reason"),
+        {**_condition_column("Message", PASSED, "message"), "priority": 1},
+        _AGE_COLUMN,
+    ]
+
+
+#: The age column every kind shows last, as kubectl does for built-in kinds.
+_AGE_COLUMN: Schema = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+
+
+def _condition_column(name: str, condition: str, field: str) -> Schema:
+    path = f'.status.conditions[?(@.type=="{condition}")].{field}'
+    return {"name": name, "type": "string", "jsonPath": path}
+
+
+def _root_schema(description: str, spec: type[BaseModel], status: type[BaseModel]) -> Schema:
     return {
         "type": "object",
-        "description": "An agent: a Mistral model with instructions and tools, served over HTTP.",
+        "description": description,
         "required": ["spec"],
         "properties": {
             "apiVersion": {"type": "string", "description": "The versioned schema of the object."},
             "kind": {"type": "string", "description": "The REST resource of the object."},
             "metadata": {"type": "object"},
-            "spec": openapi_schema(AgentSpec),
-            "status": openapi_schema(AgentStatus),
+            "spec": openapi_schema(spec),
+            "status": openapi_schema(status),
         },
     }
 
 
-def build_crd() -> Schema:
-    """The CustomResourceDefinition object of `Agent`."""
+def _crd(
+    kind: str, plural: str, short_names: list[str], version: Schema, categories: list[str]
+) -> Schema:
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {
-            "name": f"{PLURAL}.{GROUP}",
+            "name": f"{plural}.{GROUP}",
             "labels": {
                 "app.kubernetes.io/name": "agent-operator",
                 "app.kubernetes.io/part-of": "agent-operator",
@@ -139,32 +165,47 @@ def build_crd() -> Schema:
             "group": GROUP,
             "scope": "Namespaced",
             "names": {
-                "kind": KIND,
-                "listKind": f"{KIND}List",
-                "plural": PLURAL,
-                "singular": KIND.lower(),
-                "shortNames": ["ag"],
-                "categories": ["all"],
+                "kind": kind,
+                "listKind": f"{kind}List",
+                "plural": plural,
+                "singular": kind.lower(),
+                "shortNames": short_names,
+                **({"categories": categories} if categories else {}),
             },
-            "versions": [
-                {
-                    "name": VERSION,
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": _root_schema()},
-                    "subresources": {
-                        "status": {},
-                        "scale": {
-                            "specReplicasPath": ".spec.replicas",
-                            "statusReplicasPath": ".status.replicas",
-                            "labelSelectorPath": ".status.selector",
-                        },
-                    },
-                    "additionalPrinterColumns": _printer_columns(),
-                }
-            ],
+            "versions": [{"name": VERSION, "served": True, "storage": True, **version}],
         },
     }
+
+
+def build_crd() -> Schema:
+    """The CustomResourceDefinition object of `Agent`."""
+    description = "An agent: a Mistral model with instructions and tools, served over HTTP."
+    version = {
+        "schema": {"openAPIV3Schema": _root_schema(description, AgentSpec, AgentStatus)},
+        "subresources": {
+            "status": {},
+            "scale": {
+                "specReplicasPath": ".spec.replicas",
+                "statusReplicasPath": ".status.replicas",
+                "labelSelectorPath": ".status.selector",
+            },
+        },
+        "additionalPrinterColumns": _printer_columns(),
+    }
+    return _crd(KIND, PLURAL, ["ag"], version, ["all"])
+
+
+def build_evaluation_crd() -> Schema:
+    """The CustomResourceDefinition object of `AgentEvaluation`."""
+    description = "Test cases an Agent's answers must pass, and the results of the last run."
+    schema = _root_schema(description, EvaluationSpec, EvaluationStatus)
+    version = {
+        "schema": {"openAPIV3Schema": schema},
+        "subresources": {"status": {}},
+        "additionalPrinterColumns": _evaluation_printer_columns(),
+    }
+    # Not in the `all` category: `kubectl get all` lists what serves, not test definitions.
+    return _crd(EVALUATION_KIND, EVALUATION_PLURAL, ["agev"], version, [])
 
 
 class _PlainDumper(yaml.SafeDumper):
@@ -175,16 +216,23 @@ class _PlainDumper(yaml.SafeDumper):
 
 
 def crd_yaml() -> str:
-    """The CRD as the YAML text committed in `crds/agent.yaml`."""
-    body = yaml.dump(
-        build_crd(), Dumper=_PlainDumper, sort_keys=False, width=100, allow_unicode=True
-    )
-    return HEADER + body
+    """The Agent CRD as the YAML text committed in `crds/agent.yaml`."""
+    return HEADER + _dump(build_crd())
 
 
-def main() -> None:
-    """Print the CRD on standard output."""
-    print(crd_yaml(), end="")
+def evaluation_crd_yaml() -> str:
+    """The AgentEvaluation CRD as the YAML text committed in `crds/agentevaluation.yaml`."""
+    return EVALUATION_HEADER + _dump(build_evaluation_crd())
+
+
+def _dump(crd: Schema) -> str:
+    return yaml.dump(crd, Dumper=_PlainDumper, sort_keys=False, width=100, allow_unicode=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print a CRD on standard output: the Agent's, or with `evaluation` the AgentEvaluation's."""
+    which = list(sys.argv[1:] if argv is None else argv)
+    print(evaluation_crd_yaml() if which == ["evaluation"] else crd_yaml(), end="")
 
 
 if __name__ == "__main__":

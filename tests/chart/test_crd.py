@@ -1,18 +1,33 @@
-"""The Agent CRD ships in the chart as a template: upgraded with the release, kept on uninstall,
-and identical to the repository's crds/agent.yaml (`make chart-crd` copies it)."""
+"""The CRDs ship in the chart as a template: upgraded with the release, kept on uninstall, and
+identical to the repository's crds/ (`make chart-crd` copies them)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
+import pytest
 import yaml
 
-from tests.chart.rendering import CHART_DIR, REPO_ROOT, of_kind, one, render
+from tests.chart.rendering import CHART_DIR, REPO_ROOT, Manifest, of_kind, render
 
 KEEP = "helm.sh/resource-policy"
 REPOSITORY_CRD = REPO_ROOT / "crds" / "agent.yaml"
-CHART_CRD = CHART_DIR / "files" / "agent.yaml"
+#: Every CRD file of the repository; the chart ships a copy of each.
+CRD_FILES = ("agent.yaml", "agentevaluation.yaml")
+
+
+def crd_named(objects: list[Manifest], name: str) -> Manifest:
+    """The one rendered CRD of this name."""
+    found = [
+        o for o in of_kind(objects, "CustomResourceDefinition") if o["metadata"]["name"] == name
+    ]
+    assert len(found) == 1, f"expected one CRD {name}, found {len(found)}"
+    return found[0]
+
+
+def agent_crd(objects: list[Manifest]) -> Manifest:
+    return crd_named(objects, "agents.agent-operator.io")
 
 
 def without_chart_metadata(crd: dict[str, Any]) -> dict[str, Any]:
@@ -27,40 +42,48 @@ def without_chart_metadata(crd: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
-def test_chart_copy_of_the_crd_is_the_repository_crd() -> None:
-    repository = yaml.safe_load(REPOSITORY_CRD.read_text())
-    chart = yaml.safe_load(CHART_CRD.read_text())
-    assert chart == repository, "run `make chart-crd` to copy crds/agent.yaml into the chart"
+@pytest.mark.parametrize("file", CRD_FILES)
+def test_chart_copy_of_the_crd_is_the_repository_crd(file: str) -> None:
+    repository = yaml.safe_load((REPO_ROOT / "crds" / file).read_text())
+    chart = yaml.safe_load((CHART_DIR / "files" / file).read_text())
+    assert chart == repository, f"run `make chart-crd` to copy crds/{file} into the chart"
 
 
-def test_rendered_crd_is_the_repository_crd_plus_chart_metadata() -> None:
-    rendered = one(render(), "CustomResourceDefinition")
-    repository = yaml.safe_load(REPOSITORY_CRD.read_text())
+@pytest.mark.parametrize("file", CRD_FILES)
+def test_rendered_crd_is_the_repository_crd_plus_chart_metadata(file: str) -> None:
+    repository = yaml.safe_load((REPO_ROOT / "crds" / file).read_text())
+    rendered = crd_named(render(), repository["metadata"]["name"])
     assert without_chart_metadata(rendered) == without_chart_metadata(repository)
 
 
+def test_the_chart_ships_every_crd_of_the_repository() -> None:
+    shipped = {p.name for p in (REPO_ROOT / "crds").glob("*.yaml")}
+    assert shipped == set(CRD_FILES)
+    names = {o["metadata"]["name"] for o in of_kind(render(), "CustomResourceDefinition")}
+    assert names == {"agents.agent-operator.io", "agentevaluations.agent-operator.io"}
+
+
 def test_rendered_crd_keeps_the_repository_labels_and_adds_the_release_labels() -> None:
-    rendered = one(render(), "CustomResourceDefinition")["metadata"]["labels"]
+    rendered = agent_crd(render())["metadata"]["labels"]
     repository = yaml.safe_load(REPOSITORY_CRD.read_text())["metadata"].get("labels", {})
     assert set(repository) <= set(rendered)
     assert rendered["app.kubernetes.io/instance"] == "demo"
 
 
 def test_crd_is_for_agents_in_the_agent_operator_group() -> None:
-    crd = one(render(), "CustomResourceDefinition")
-    assert crd["metadata"]["name"] == "agents.agent-operator.io"
+    crd = agent_crd(render())
     assert crd["spec"]["names"]["kind"] == "Agent"
     assert [v["name"] for v in crd["spec"]["versions"]] == ["v1alpha1"]
 
 
-def test_crd_is_kept_on_uninstall_by_default() -> None:
-    crd = one(render(), "CustomResourceDefinition")
-    assert crd["metadata"]["annotations"][KEEP] == "keep"
+def test_crds_are_kept_on_uninstall_by_default() -> None:
+    for crd in of_kind(render(), "CustomResourceDefinition"):
+        assert crd["metadata"]["annotations"][KEEP] == "keep"
 
 
 def test_crd_keep_can_be_turned_off() -> None:
-    crd = one(render({"crds": {"keep": False}}), "CustomResourceDefinition")
-    assert KEEP not in (crd["metadata"].get("annotations") or {})
+    for crd in of_kind(render({"crds": {"keep": False}}), "CustomResourceDefinition"):
+        assert KEEP not in (crd["metadata"].get("annotations") or {})
 
 
 def test_crds_disabled_renders_no_crd() -> None:
