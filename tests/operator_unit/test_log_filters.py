@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent_operator.handlers import QuietWatchHandlers
+from agent_operator.logfilters import QuietWatchHandlers
 
 
 def record(msg: Any) -> logging.LogRecord:
