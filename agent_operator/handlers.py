@@ -1,9 +1,9 @@
 """Kopf wiring: which events reach the reconcile, and how the operator starts and stops.
 
 An Agent is reconciled on create, update (of its spec) and resume (operator start), and again
-every resync interval by one background loop (`reconcile.resync_forever`). The operator watches
-the Deployments it owns, so the Agent's status follows its pods without polling, and a
-Deployment deleted by hand is restored at once.
+every resync interval by one background loop (`reconcile.resync_forever`). Every kind of child
+is watched through the managed label: a child deleted or edited by hand is restored within a
+second by the same converge, and the Agent's status follows its Deployment without polling.
 
 No finalizers: children are owned through controller owner references, so the cluster's
 garbage collector deletes them with the Agent, and a stopped operator never blocks a deletion.
@@ -21,14 +21,15 @@ import kopf
 from prometheus_client import start_http_server
 
 from agent_operator import reconcile as rec
-from agent_operator.kube import Kube
+from agent_operator.kube import CHILD_PLURALS, Kube, ObjectRef
 from agent_operator.logfilters import QuietWatchHandlers, TransientApiErrorsInOneLine
 from agent_operator.ownership import agent_of
 from agent_operator.settings import OperatorSettings
 from agent_operator.spec import GROUP, PLURAL, VERSION
 from agent_operator.state import Context
 
-MANAGED = {"app.kubernetes.io/managed-by": "agent-operator"}
+#: Kopf's id of the one handler that follows every kind of child.
+FOLLOW_CHILD = "follow_child"
 #: How long Kopf waits for the echo of its own patch before trusting an older event.
 CONSISTENCY_TIMEOUT_SECONDS = 60.0
 
@@ -59,6 +60,11 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # takes a stale body (without its last-handled annotation) for a new Agent and creates it
     # again. Kopf's 5 s default made every Agent be created twice at 1,000 Agents on 2 cores.
     settings.persistence.consistency_timeout = CONSISTENCY_TIMEOUT_SECONDS
+    # The children's watches select on the managed label at the server: only the operator's
+    # objects are sent, and one whose label is edited away arrives as deleted, so it is restored.
+    for (api_version, _kind), plural in CHILD_PLURALS.items():
+        group, _sep, version = api_version.rpartition("/")
+        settings.watching.label_selectors[group, version, plural] = rec.MANAGED_SELECTOR
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     operator_settings = OperatorSettings.from_env()
@@ -69,6 +75,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     if port:
         start_http_server(int(port), addr="0.0.0.0", registry=ctx.metrics.registry)
         log.info("Started metrics endpoint on port %s", port)
+    await rec.prime_children(ctx, memo.get("namespaces") or ())
     ctx.resync_task = asyncio.create_task(rec.resync_forever(ctx), name="agent-operator resync")
 
 
@@ -83,7 +90,7 @@ async def shutdown(memo: kopf.Memo, **_: Any) -> None:
         ctx.kube.close()
 
 
-# --- Watching: Agents and the Deployments they own ---------------------------------------------
+# --- Watching: Agents and every kind of child ---------------------------------------------
 
 
 @kopf.on.event(GROUP, VERSION, PLURAL)
@@ -98,32 +105,39 @@ async def remember_agent(
     ctx.state(body)
 
 
-@kopf.on.event("apps", "v1", "deployments", labels=MANAGED)
-async def follow_deployment(
-    event: Mapping[str, Any], body: kopf.Body, memo: kopf.Memo, logger: kopf.Logger, **_: Any
+async def follow_child(
+    event: Mapping[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any
 ) -> None:
-    """An owned Deployment changed: update its Agent's status; restore it if deleted by hand."""
+    """A child changed: converge its Agent if the change is someone else's; follow rollouts.
+
+    Only a change of content counts (the cache compares it); a status or version bump alone,
+    or the echo of the operator's own apply, converges nothing.
+    """
     ctx = _ctx(memo)
+    ref = ObjectRef.of(body)
+    deleted = event.get("type") == "DELETED"
+    changed = ctx.children.forget(ref) if deleted else ctx.children.saw(body, ref)
     owner = agent_of(body)
     if owner is None:
         return
-    key = (body["metadata"]["namespace"], owner.name)
-    deleted = event.get("type") == "DELETED"
-    if deleted:
-        ctx.deployments.pop(key, None)
-    else:
-        ctx.saw_deployment(body)
+    key = (ref.namespace or "", owner.name)
+    if ref.kind == "Deployment":
+        if deleted:
+            ctx.deployments.pop(key, None)
+        else:
+            ctx.saw_deployment(body)
     state = ctx.agents.get(key)
-    if state is None or state.uid != owner.uid:
+    if state is None or state.uid != owner.uid or state.deleting:
         return
-    if deleted and not state.deleting:
-        if not await rec.agent_still_there(ctx, state):  # deleted with its Agent: nothing to do
-            ctx.agents.pop(key, None)
-            return
-        logger.info("Deployment %s was deleted; restoring it.", body["metadata"]["name"])
-        await rec.reconcile_guarded(ctx, state, check_live=True)
-    elif not deleted:
+    if changed:
+        rec.schedule_converge(ctx, state, f"{ref} was {'deleted' if deleted else 'changed'}")
+    if ref.kind == "Deployment" and not deleted:
         rec.schedule_refresh(ctx, state)
+
+
+for (_api_version, _kind), _plural in CHILD_PLURALS.items():
+    _group, _, _version = _api_version.rpartition("/")
+    kopf.on.event(_group, _version, _plural, id=FOLLOW_CHILD)(follow_child)
 
 
 # --- Reconciling ---------------------------------------------------------------------------
@@ -132,13 +146,13 @@ async def follow_deployment(
 @kopf.on.create(GROUP, VERSION, PLURAL)
 async def on_create(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
     ctx = _ctx(memo)
-    await rec.reconcile(ctx, ctx.state(body), check_live=False, retry=retry)
+    await rec.reconcile(ctx, ctx.state(body), check_live=False, from_cache=True, retry=retry)
 
 
 @kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
 async def on_update(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
     ctx = _ctx(memo)
-    await rec.reconcile(ctx, ctx.state(body), check_live=True, retry=retry)
+    await rec.reconcile(ctx, ctx.state(body), check_live=True, from_cache=True, retry=retry)
 
 
 @kopf.on.resume(GROUP, VERSION, PLURAL)
@@ -166,8 +180,10 @@ def run(
     if not debug:  # one line per API call is for debugging only
         logging.getLogger("urllib3").setLevel(logging.WARNING)
     if not (verbose or debug):
-        logging.getLogger("kopf.objects").addFilter(QuietWatchHandlers())
-    memo = kopf.Memo(metrics_port=metrics_port)
+        logging.getLogger("kopf.objects").addFilter(
+            QuietWatchHandlers(("remember_agent", FOLLOW_CHILD))
+        )
+    memo = kopf.Memo(metrics_port=metrics_port, namespaces=[] if clusterwide else list(namespaces))
     asyncio.run(
         kopf.operator(
             clusterwide=clusterwide or not namespaces,

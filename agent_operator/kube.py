@@ -27,18 +27,31 @@ from agent_operator.spec import API_VERSION, KIND, PLURAL
 
 T = TypeVar("T")
 
-#: Where each kind the operator touches lives in the API (kind -> plural).
-PLURALS: Mapping[tuple[str, str], str] = {
+#: Where each kind of child lives in the API ((apiVersion, kind) -> plural); each is watched.
+CHILD_PLURALS: Mapping[tuple[str, str], str] = {
     ("v1", "ConfigMap"): "configmaps",
-    ("v1", "Secret"): "secrets",
     ("v1", "Service"): "services",
     ("v1", "ServiceAccount"): "serviceaccounts",
     ("apps/v1", "Deployment"): "deployments",
     ("networking.k8s.io/v1", "NetworkPolicy"): "networkpolicies",
     ("policy/v1", "PodDisruptionBudget"): "poddisruptionbudgets",
     ("autoscaling/v2", "HorizontalPodAutoscaler"): "horizontalpodautoscalers",
+}
+#: Every kind the operator touches: the children, the Secrets it checks, the Agents.
+PLURALS: Mapping[tuple[str, str], str] = {
+    **CHILD_PLURALS,
+    ("v1", "Secret"): "secrets",
     (API_VERSION, KIND): PLURAL,
 }
+#: Objects per page when listing: bounded answers at thousands of Agents.
+LIST_PAGE_SIZE = 500
+
+
+def collection_path(api_version: str, kind: str, namespace: str | None) -> str:
+    """The URL path of a kind's collection, in one namespace or cluster-wide."""
+    base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    ns = f"/namespaces/{namespace}" if namespace else ""
+    return f"{base}{ns}/{PLURALS[(api_version, kind)]}"
 
 
 class KubeError(Exception):
@@ -82,11 +95,9 @@ class ObjectRef:
         return cls(key.api_version, key.kind, key.namespace, key.name)
 
     def path(self, subresource: str | None = None) -> str:
-        plural = PLURALS[(self.api_version, self.kind)]
-        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
-        ns = f"/namespaces/{self.namespace}" if self.namespace else ""
         tail = f"/{subresource}" if subresource else ""
-        return f"{base}{ns}/{plural}/{urllib.parse.quote(self.name)}{tail}"
+        collection = collection_path(self.api_version, self.kind, self.namespace)
+        return f"{collection}/{urllib.parse.quote(self.name)}{tail}"
 
     def __str__(self) -> str:
         where = f"{self.namespace}/{self.name}" if self.namespace else self.name
@@ -161,6 +172,24 @@ class Kube:
         return await self._run(
             functools.partial(self._request, f"Getting {ref}", "GET", ref.path())
         )
+
+    async def list(
+        self, api_version: str, kind: str, namespace: str | None, label_selector: str
+    ) -> list[dict[str, Any]]:
+        """Every object of a kind matching the selector, page by page (items as listed)."""
+        path = collection_path(api_version, kind, namespace)
+        items: list[dict[str, Any]] = []
+        token = ""
+        while True:
+            query = [("labelSelector", label_selector), ("limit", str(LIST_PAGE_SIZE))]
+            query += [("continue", token)] if token else []
+            page = await self._run(
+                functools.partial(self._request, f"Listing {path}", "GET", path, query=query)
+            )
+            items += (page or {}).get("items") or []
+            token = ((page or {}).get("metadata") or {}).get("continue") or ""
+            if not token:
+                return items
 
     async def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Server-side apply under the operator's field manager (conflicts forced: we own these)."""

@@ -3,7 +3,9 @@
 One converge path serves every reason to look at an Agent: created, updated, resumed at start,
 a child deleted or edited by hand, and the periodic resync that corrects whatever drift the
 watches missed. A child is written only when it differs from what the operator would apply, so
-a reconcile that finds nothing to change writes nothing. Errors become Kopf's retry semantics:
+a reconcile that finds nothing to change writes nothing. Event-driven reconciles compare with
+the watches' cache of children (no read per child); resumes and resyncs read the live objects,
+the safety net for anything a watch missed. Errors become Kopf's retry semantics:
 `kopf.PermanentError` for a spec that cannot work, `kopf.TemporaryError` for what may heal.
 """
 
@@ -22,7 +24,7 @@ import kopf
 from agent_operator import status as status_mod
 from agent_operator.builders import AgentMeta, DesiredChildren, build_children, referenced_secrets
 from agent_operator.drift import with_applied_hash
-from agent_operator.kube import KubeError, ObjectRef
+from agent_operator.kube import CHILD_PLURALS, KubeError, ObjectRef
 from agent_operator.ownership import ForeignChild, controlled_by, needs_apply
 from agent_operator.spec import AgentSpec, SpecError, parse_spec
 from agent_operator.state import AgentState, Context
@@ -31,6 +33,11 @@ from agent_operator.state import AgentState, Context
 RESYNC_CONCURRENCY = 8
 #: A Deployment's rollout comes as a burst of events; its status is written once per burst.
 STATUS_DEBOUNCE_SECONDS = 0.25
+#: A child's events come in bursts (and a deleted Agent's children go one by one): one converge
+#: per burst, late enough that the Agent's own deletion is known by then.
+CONVERGE_DEBOUNCE_SECONDS = 0.5
+#: The label every child carries; the watches and the start-up list select on it.
+MANAGED_SELECTOR = "app.kubernetes.io/managed-by=agent-operator"
 #: The longest a reconcile outside Kopf's handlers may take before it is given up.
 GUARDED_RECONCILE_TIMEOUT_SECONDS = 120
 
@@ -41,17 +48,27 @@ def as_body(raw: Mapping[str, Any]) -> kopf.Body:
     return kopf.Body(cast(kopf.RawBody, dict(raw)))
 
 
-async def reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry: int = 0) -> bool:
+async def reconcile(
+    ctx: Context,
+    state: AgentState,
+    *,
+    check_live: bool,
+    from_cache: bool = False,
+    retry: int = 0,
+) -> bool:
     """Make the children match the spec and the status match the children. True if it wrote.
 
-    Each child is read first and written only if it differs (and only if this Agent controls
-    it); `check_live` also deletes the children the spec no longer asks for (updates, resumes
-    and resyncs). Raises kopf's errors for Kopf to retry.
+    Each child is compared first and written only if it differs (and only if this Agent
+    controls it): `from_cache` compares with the watches' cache, otherwise each child is read.
+    `check_live` also deletes the children the spec no longer asks for (updates, resumes,
+    resyncs and restores). Raises kopf's errors for Kopf to retry.
     """
     started = time.perf_counter()
     result = "error"
     try:
-        changed = await _reconcile(ctx, state, check_live=check_live, retry=retry)
+        changed = await _reconcile(
+            ctx, state, check_live=check_live, from_cache=from_cache, retry=retry
+        )
         result = "changed" if changed else "unchanged"
         return changed
     except kopf.PermanentError:
@@ -64,7 +81,9 @@ async def reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry:
         ctx.metrics.reconcile_duration.observe(time.perf_counter() - started)
 
 
-async def _reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry: int) -> bool:
+async def _reconcile(
+    ctx: Context, state: AgentState, *, check_live: bool, from_cache: bool, retry: int
+) -> bool:
     body, meta = state.body, state.body["metadata"]
     try:
         spec = parse_spec(body.get("spec") or {})
@@ -83,7 +102,14 @@ async def _reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry
     try:
         missing, changed = await asyncio.gather(
             _missing_refs(ctx, spec, meta["namespace"]),
-            _converge(ctx, children, desired, owner_uid=state.uid, check_live=check_live),
+            _converge(
+                ctx,
+                children,
+                desired,
+                owner_uid=state.uid,
+                check_live=check_live,
+                from_cache=from_cache and ctx.children.synced,
+            ),
         )
     except ForeignChild as exc:
         state.foreign_child = str(exc)
@@ -110,25 +136,13 @@ async def _reconcile(ctx: Context, state: AgentState, *, check_live: bool, retry
     return changed
 
 
-async def agent_still_there(ctx: Context, state: AgentState) -> bool:
-    """Whether the Agent exists and is not being deleted (asked of the API, not the cache).
-
-    The garbage collector deletes the children of a deleted Agent, and their watch events can
-    come before the Agent's own: restoring a child then would leave an orphan behind.
-    """
-    try:
-        live = await ctx.kube.get(state.ref)
-    except KubeError:
-        return True  # cannot tell: restore, and let the owner reference sort it out
-    meta = (live or {}).get("metadata") or {}
-    return meta.get("uid") == state.uid and not meta.get("deletionTimestamp")
-
-
-async def reconcile_guarded(ctx: Context, state: AgentState, *, check_live: bool) -> None:
+async def reconcile_guarded(
+    ctx: Context, state: AgentState, *, check_live: bool, from_cache: bool = False
+) -> None:
     """A reconcile outside Kopf's handlers (resync, restore): errors logged and counted only."""
     try:
         async with asyncio.timeout(GUARDED_RECONCILE_TIMEOUT_SECONDS):
-            await reconcile(ctx, state, check_live=check_live)
+            await reconcile(ctx, state, check_live=check_live, from_cache=from_cache)
     except (kopf.TemporaryError, kopf.PermanentError) as exc:
         log.debug("Deferred reconciling %s: %s", state.ref, exc)
     except Exception:
@@ -176,20 +190,24 @@ async def _converge(
     *,
     owner_uid: str | None,
     check_live: bool,
+    from_cache: bool,
 ) -> bool:
     """Apply the children that differ, delete those no longer wanted. True if it wrote.
 
-    Every child is read first, even for a new Agent: an object of the same name that this
+    Every child is compared first, even for a new Agent: an object of the same name that this
     Agent does not control (someone else's, or a deleted Agent's) is never taken over or
     deleted; it raises `ForeignChild` instead.
     """
 
+    async def read(ref: ObjectRef) -> dict[str, Any] | None:
+        return ctx.children.get(ref) if from_cache else await ctx.kube.get(ref)
+
     async def apply(obj: dict[str, Any]) -> bool:
         ref = ObjectRef.of(obj)
-        live = await ctx.kube.get(ref)
-        if not needs_apply(live, obj, owner_uid):
+        if not needs_apply(await read(ref), obj, owner_uid):
             return False
         applied = await ctx.kube.apply(obj)
+        ctx.children.saw(applied, ref)
         if obj["kind"] == "Deployment":
             ctx.saw_deployment(applied, answer=True)
         ctx.metrics.api_writes.labels(kind=obj["kind"], action="apply").inc()
@@ -197,10 +215,11 @@ async def _converge(
         return True
 
     async def delete(ref: ObjectRef) -> bool:
-        live = await ctx.kube.get(ref)
+        live = await read(ref)
         if live is None or not controlled_by(live, owner_uid):
             return False
         deleted = await ctx.kube.delete(ref)
+        ctx.children.forget(ref)
         if deleted:
             ctx.metrics.api_writes.labels(kind=ref.kind, action="delete").inc()
             log.info("Deleted %s, no longer wanted", ref)
@@ -291,14 +310,64 @@ def schedule_refresh(ctx: Context, state: AgentState) -> None:
         except KubeError as exc:
             log.warning("Did not write the status of %s: %s", state.ref, exc)
 
-    task = asyncio.create_task(later())
-    ctx.background.add(task)
-    task.add_done_callback(ctx.background.discard)
+    ctx.spawn(later())
+
+
+def schedule_converge(ctx: Context, state: AgentState, why: str) -> None:
+    """Converge the Agent from the cache soon, once per burst of child events.
+
+    A child deleted because its Agent is being deleted is not restored: by the time the
+    converge runs, the Agent's own watch has told the operator (its memory of Agents is the
+    check, not a read per event). Should a child be restored in that instant anyway, its owner
+    reference names the deleted Agent and the garbage collector removes it again.
+    """
+    if state.converge_pending:
+        return
+    state.converge_pending = True
+    key = (state.body["metadata"]["namespace"], state.body["metadata"]["name"])
+
+    async def later() -> None:
+        await asyncio.sleep(CONVERGE_DEBOUNCE_SECONDS)
+        state.converge_pending = False
+        if ctx.agents.get(key) is not state or state.deleting:
+            return  # the Agent is gone or going: its children go with it
+        log.info("Converging Agent %s/%s: %s", key[0], key[1], why)
+        await reconcile_guarded(ctx, state, check_live=True, from_cache=True)
+
+    ctx.spawn(later())
 
 
 async def _refresh_quietly(ctx: Context, state: AgentState, **facts: Any) -> None:
     with contextlib.suppress(KubeError):
         await refresh_status(ctx, state, **facts)
+
+
+async def prime_children(ctx: Context, namespaces: Sequence[str]) -> None:
+    """List every managed child once, so the cache knows them before any Agent is handled.
+
+    Cluster-wide or per namespace as the operator runs; namespace patterns (globs) cannot be
+    listed, and a failed list leaves the cache unsynced: reconciles then read each child.
+    """
+    if any(ch in ns for ns in namespaces for ch in "*?[!"):
+        log.info("Listed no children at start: namespace patterns are read child by child")
+        return
+    scopes: list[str | None] = list(namespaces) or [None]  # None: cluster-wide
+    try:
+        for api_version, kind in CHILD_PLURALS:
+            for namespace in scopes:
+                for item in await ctx.kube.list(api_version, kind, namespace, MANAGED_SELECTOR):
+                    ref = ObjectRef(
+                        api_version,
+                        kind,
+                        item["metadata"].get("namespace"),
+                        item["metadata"]["name"],
+                    )
+                    ctx.children.saw(item, ref)
+    except KubeError as exc:
+        log.warning("Did not list the children at start, reading them one by one: %s", exc)
+        return
+    ctx.children.synced = True
+    log.info("Listed %d children at start", len(ctx.children))
 
 
 # --- Resync ---------------------------------------------------------------------------------

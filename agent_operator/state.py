@@ -1,15 +1,17 @@
-"""What the operator holds in memory between events: one `AgentState` per Agent, the owned
-Deployments as last seen, and the shared `Context` (API client, settings, metrics).
+"""What the operator holds in memory between events: one `AgentState` per Agent, every
+managed child as last seen (`Children`), the owned Deployments' rollouts, and the shared
+`Context` (API client, settings, metrics).
 
-Only what a reconcile or a status needs is kept (a trimmed body, not the whole object), so the
-memory stays small at thousands of Agents. Nothing here talks to the API.
+Only what a reconcile or a status needs is kept (trimmed bodies, children as compact JSON), so
+the memory stays small at thousands of Agents. Nothing here talks to the API.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
+import json
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from agent_operator import status as status_mod
@@ -36,6 +38,7 @@ class AgentState:
     foreign_child: str | None = None
     observed_generation: int | None = None
     refresh_pending: bool = False
+    converge_pending: bool = False
 
     @property
     def ref(self) -> ObjectRef:
@@ -60,6 +63,49 @@ class AgentState:
         return bool(self.body["metadata"].get("deletionTimestamp"))
 
 
+#: Metadata the API server writes: never part of what the operator applies, so never compared.
+SERVER_METADATA = frozenset(
+    {"managedFields", "resourceVersion", "generation", "creationTimestamp", "uid"}
+)
+
+
+class Children:
+    """Every managed child as last seen, by its address: the watches' cache.
+
+    Fed by the watches (every kind of child, through the managed label), by the answer to each
+    apply and by one list per kind at start-up; `synced` says that list was made, so that an
+    address absent here means no managed object stands there. Bodies are kept as compact JSON
+    without status or server-written metadata: a fraction of the memory of parsed dicts, and a
+    change of content (not a mere status or version bump) is seen by comparing bytes.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[ObjectRef, bytes] = {}
+        self.synced = False
+
+    def saw(self, body: Mapping[str, Any], ref: ObjectRef | None = None) -> bool:
+        """Remember a child as it is now; True if its content differs from what was known."""
+        ref = ref or ObjectRef.of(body)
+        meta = {k: v for k, v in (body.get("metadata") or {}).items() if k not in SERVER_METADATA}
+        content = {k: v for k, v in body.items() if k not in ("status", "metadata")}
+        packed = json.dumps({**content, "metadata": meta}, separators=(",", ":")).encode()
+        changed = self._seen.get(ref) != packed
+        self._seen[ref] = packed
+        return changed
+
+    def forget(self, ref: ObjectRef) -> bool:
+        """The child is gone; True if it was known."""
+        return self._seen.pop(ref, None) is not None
+
+    def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        """The child as last seen, or None when no managed object is known at this address."""
+        packed = self._seen.get(ref)
+        return None if packed is None else dict(json.loads(packed))
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
 class Context:
     """The operator's shared state: API client, settings, per-Agent memory, metrics."""
 
@@ -67,6 +113,7 @@ class Context:
         self.settings = settings
         self.kube = kube
         self.agents: dict[Key, AgentState] = {}
+        self.children = Children()
         # Owned Deployments as last seen, by their Agent's key: kept even before the Agent is
         # seen, since after a restart the two watches deliver in no particular order.
         self.deployments: dict[Key, dict[str, Any]] = {}
@@ -104,6 +151,12 @@ class Context:
         meta = state.body["metadata"]
         dep = self.deployments.get((meta["namespace"], meta["name"]))
         return dep if dep is not None and dep["owner_uid"] == state.uid else None
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run `coro` in the background, cancelled at shutdown."""
+        task = asyncio.create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     def state(self, body: Mapping[str, Any]) -> AgentState:
         """The state of the Agent in `body`, created or refreshed from it."""
