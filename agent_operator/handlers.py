@@ -28,8 +28,8 @@ from agent_operator.settings import OperatorSettings
 from agent_operator.spec import GROUP, PLURAL, VERSION
 from agent_operator.state import Context
 
-#: Kopf's id of the one handler that follows every kind of child.
-FOLLOW_CHILD = "follow_child"
+#: Kopf's ids of the two handlers that follow every kind of child.
+INDEX_CHILD, FOLLOW_CHILD = "index_child", "follow_child"
 #: How long Kopf waits for the echo of its own patch before trusting an older event.
 CONSISTENCY_TIMEOUT_SECONDS = 60.0
 
@@ -75,7 +75,6 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     if port:
         start_http_server(int(port), addr="0.0.0.0", registry=ctx.metrics.registry)
         log.info("Started metrics endpoint on port %s", port)
-    await rec.prime_children(ctx, memo.get("namespaces") or ())
     ctx.resync_task = asyncio.create_task(rec.resync_forever(ctx), name="agent-operator resync")
 
 
@@ -105,6 +104,16 @@ async def remember_agent(
     ctx.state(body)
 
 
+async def index_child(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Keep the cache of children: Kopf runs index handlers first, over every listed object.
+
+    Kopf handles no Agent before every watched kind's initial list has gone through its index
+    handlers, so the cache is complete before the first reconcile compares with it. Its own
+    index stays empty (None is not indexed): the cache is the operator's.
+    """
+    _ctx(memo).children.watched(body)
+
+
 async def follow_child(
     event: Mapping[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any
 ) -> None:
@@ -116,7 +125,7 @@ async def follow_child(
     ctx = _ctx(memo)
     ref = ObjectRef.of(body)
     deleted = event.get("type") == "DELETED"
-    changed = ctx.children.forget(ref) if deleted else ctx.children.saw(body, ref)
+    changed = ctx.children.forget(ref) if deleted else ctx.children.take_changed(ref)
     owner = agent_of(body)
     if owner is None:
         return
@@ -137,6 +146,7 @@ async def follow_child(
 
 for (_api_version, _kind), _plural in CHILD_PLURALS.items():
     _group, _, _version = _api_version.rpartition("/")
+    kopf.index(_group, _version, _plural, id=INDEX_CHILD)(index_child)
     kopf.on.event(_group, _version, _plural, id=FOLLOW_CHILD)(follow_child)
 
 
@@ -181,9 +191,9 @@ def run(
         logging.getLogger("urllib3").setLevel(logging.WARNING)
     if not (verbose or debug):
         logging.getLogger("kopf.objects").addFilter(
-            QuietWatchHandlers(("remember_agent", FOLLOW_CHILD))
+            QuietWatchHandlers(("remember_agent", INDEX_CHILD, FOLLOW_CHILD))
         )
-    memo = kopf.Memo(metrics_port=metrics_port, namespaces=[] if clusterwide else list(namespaces))
+    memo = kopf.Memo(metrics_port=metrics_port)
     asyncio.run(
         kopf.operator(
             clusterwide=clusterwide or not namespaces,

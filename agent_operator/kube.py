@@ -43,8 +43,6 @@ PLURALS: Mapping[tuple[str, str], str] = {
     ("v1", "Secret"): "secrets",
     (API_VERSION, KIND): PLURAL,
 }
-#: Objects per page when listing: bounded answers at thousands of Agents.
-LIST_PAGE_SIZE = 500
 
 
 def collection_path(api_version: str, kind: str, namespace: str | None) -> str:
@@ -172,24 +170,6 @@ class Kube:
         return await self._run(
             functools.partial(self._request, f"Getting {ref}", "GET", ref.path())
         )
-
-    async def list(
-        self, api_version: str, kind: str, namespace: str | None, label_selector: str
-    ) -> list[dict[str, Any]]:
-        """Every object of a kind matching the selector, page by page (items as listed)."""
-        path = collection_path(api_version, kind, namespace)
-        items: list[dict[str, Any]] = []
-        token = ""
-        while True:
-            query = [("labelSelector", label_selector), ("limit", str(LIST_PAGE_SIZE))]
-            query += [("continue", token)] if token else []
-            page = await self._run(
-                functools.partial(self._request, f"Listing {path}", "GET", path, query=query)
-            )
-            items += (page or {}).get("items") or []
-            token = ((page or {}).get("metadata") or {}).get("continue") or ""
-            if not token:
-                return items
 
     async def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Server-side apply under the operator's field manager (conflicts forced: we own these)."""

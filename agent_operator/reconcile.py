@@ -24,7 +24,7 @@ import kopf
 from agent_operator import status as status_mod
 from agent_operator.builders import AgentMeta, DesiredChildren, build_children, referenced_secrets
 from agent_operator.drift import with_applied_hash
-from agent_operator.kube import CHILD_PLURALS, KubeError, ObjectRef
+from agent_operator.kube import KubeError, ObjectRef
 from agent_operator.ownership import ForeignChild, controlled_by, needs_apply
 from agent_operator.spec import AgentSpec, SpecError, parse_spec
 from agent_operator.state import AgentState, Context
@@ -36,7 +36,7 @@ STATUS_DEBOUNCE_SECONDS = 0.25
 #: A child's events come in bursts (and a deleted Agent's children go one by one): one converge
 #: per burst, late enough that the Agent's own deletion is known by then.
 CONVERGE_DEBOUNCE_SECONDS = 0.5
-#: The label every child carries; the watches and the start-up list select on it.
+#: The label every child carries; the watches select on it at the server.
 MANAGED_SELECTOR = "app.kubernetes.io/managed-by=agent-operator"
 #: The longest a reconcile outside Kopf's handlers may take before it is given up.
 GUARDED_RECONCILE_TIMEOUT_SECONDS = 120
@@ -108,7 +108,7 @@ async def _reconcile(
                 desired,
                 owner_uid=state.uid,
                 check_live=check_live,
-                from_cache=from_cache and ctx.children.synced,
+                from_cache=from_cache,
             ),
         )
     except ForeignChild as exc:
@@ -340,34 +340,6 @@ def schedule_converge(ctx: Context, state: AgentState, why: str) -> None:
 async def _refresh_quietly(ctx: Context, state: AgentState, **facts: Any) -> None:
     with contextlib.suppress(KubeError):
         await refresh_status(ctx, state, **facts)
-
-
-async def prime_children(ctx: Context, namespaces: Sequence[str]) -> None:
-    """List every managed child once, so the cache knows them before any Agent is handled.
-
-    Cluster-wide or per namespace as the operator runs; namespace patterns (globs) cannot be
-    listed, and a failed list leaves the cache unsynced: reconciles then read each child.
-    """
-    if any(ch in ns for ns in namespaces for ch in "*?[!"):
-        log.info("Listed no children at start: namespace patterns are read child by child")
-        return
-    scopes: list[str | None] = list(namespaces) or [None]  # None: cluster-wide
-    try:
-        for api_version, kind in CHILD_PLURALS:
-            for namespace in scopes:
-                for item in await ctx.kube.list(api_version, kind, namespace, MANAGED_SELECTOR):
-                    ref = ObjectRef(
-                        api_version,
-                        kind,
-                        item["metadata"].get("namespace"),
-                        item["metadata"]["name"],
-                    )
-                    ctx.children.saw(item, ref)
-    except KubeError as exc:
-        log.warning("Did not list the children at start, reading them one by one: %s", exc)
-        return
-    ctx.children.synced = True
-    log.info("Listed %d children at start", len(ctx.children))
 
 
 # --- Resync ---------------------------------------------------------------------------------

@@ -72,16 +72,30 @@ SERVER_METADATA = frozenset(
 class Children:
     """Every managed child as last seen, by its address: the watches' cache.
 
-    Fed by the watches (every kind of child, through the managed label), by the answer to each
-    apply and by one list per kind at start-up; `synced` says that list was made, so that an
-    address absent here means no managed object stands there. Bodies are kept as compact JSON
-    without status or server-written metadata: a fraction of the memory of parsed dicts, and a
-    change of content (not a mere status or version bump) is seen by comparing bytes.
+    Fed by the watches (every kind of child, through the managed label) and by the answer to
+    each apply. Kopf runs index handlers over every listed object of every watched kind before
+    it runs any other handler, so once an Agent is handled an address absent here means no
+    managed object stands there. Bodies are kept as compact JSON without status or
+    server-written metadata: a fraction of the memory of parsed dicts, and a change of content
+    (not a mere status or version bump) is seen by comparing bytes.
     """
 
     def __init__(self) -> None:
         self._seen: dict[ObjectRef, bytes] = {}
-        self.synced = False
+        self._changed: set[ObjectRef] = set()
+
+    def watched(self, body: Mapping[str, Any]) -> None:
+        """A watch event's child: remembered, and marked if its content changed."""
+        ref = ObjectRef.of(body)
+        if self.saw(body, ref):
+            self._changed.add(ref)
+
+    def take_changed(self, ref: ObjectRef) -> bool:
+        """Whether the child's content changed since last asked (by a watch event)."""
+        if ref in self._changed:
+            self._changed.discard(ref)
+            return True
+        return False
 
     def saw(self, body: Mapping[str, Any], ref: ObjectRef | None = None) -> bool:
         """Remember a child as it is now; True if its content differs from what was known."""
@@ -95,6 +109,7 @@ class Children:
 
     def forget(self, ref: ObjectRef) -> bool:
         """The child is gone; True if it was known."""
+        self._changed.discard(ref)
         return self._seen.pop(ref, None) is not None
 
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
