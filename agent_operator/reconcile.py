@@ -331,7 +331,7 @@ def schedule_converge(ctx: Context, state: AgentState, why: str) -> None:
         state.converge_pending = False
         if ctx.agents.get(key) is not state or state.deleting:
             return  # the Agent is gone or going: its children go with it
-        log.info("Converging Agent %s/%s: %s", key[0], key[1], why)
+        log.info("Noticed %s; converging Agent %s/%s", why, key[0], key[1])
         await reconcile_guarded(ctx, state, check_live=True, from_cache=True)
 
     ctx.spawn(later())
