@@ -1,4 +1,5 @@
 """The agent operator: reconciles `Agent` resources into plain Kubernetes objects with Kopf.
 
-Layers import one way (checked by import-linter): `handlers > kube/status > builders > spec`.
+Layers import one way (checked by import-linter): `handlers > reconcile > state >
+kube/status > ownership > builders/drift > spec`.
 """

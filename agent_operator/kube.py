@@ -2,10 +2,9 @@
 
 The official `kubernetes` client is synchronous, so each call runs on a small thread pool of
 its own and the handlers await it: Kopf's event loop never blocks on the network. Children
-are written with server-side apply under one field manager; a write is only sent when the
-live object differs from the desired one, so a resync that finds nothing to change writes
-nothing. Secrets are read only to learn which keys exist: their values never leave
-`secret_keys`.
+are written with server-side apply under one field manager; whether one needs writing is the
+pure `drift` module's call, not this one's. Secrets are read only to learn which keys exist:
+their values never leave `secret_keys`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import json
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -25,25 +23,33 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
 from agent_operator.builders import ChildKey
+from agent_operator.spec import API_VERSION, KIND, PLURAL
 
 T = TypeVar("T")
 
-#: Written on every child: the hash of what the operator last applied, so a changed desire is
-#: seen even when the live object still holds extra fields from an earlier apply.
-APPLIED_HASH_ANNOTATION = "agent-operator.io/applied-hash"
-
-#: Where each kind the operator touches lives in the API (kind -> plural).
-PLURALS: Mapping[tuple[str, str], str] = {
+#: Where each kind of child lives in the API ((apiVersion, kind) -> plural); each is watched.
+CHILD_PLURALS: Mapping[tuple[str, str], str] = {
     ("v1", "ConfigMap"): "configmaps",
-    ("v1", "Secret"): "secrets",
     ("v1", "Service"): "services",
     ("v1", "ServiceAccount"): "serviceaccounts",
     ("apps/v1", "Deployment"): "deployments",
     ("networking.k8s.io/v1", "NetworkPolicy"): "networkpolicies",
     ("policy/v1", "PodDisruptionBudget"): "poddisruptionbudgets",
     ("autoscaling/v2", "HorizontalPodAutoscaler"): "horizontalpodautoscalers",
-    ("agent-operator.io/v1alpha1", "Agent"): "agents",
 }
+#: Every kind the operator touches: the children, the Secrets it checks, the Agents.
+PLURALS: Mapping[tuple[str, str], str] = {
+    **CHILD_PLURALS,
+    ("v1", "Secret"): "secrets",
+    (API_VERSION, KIND): PLURAL,
+}
+
+
+def collection_path(api_version: str, kind: str, namespace: str | None) -> str:
+    """The URL path of a kind's collection, in one namespace or cluster-wide."""
+    base = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    ns = f"/namespaces/{namespace}" if namespace else ""
+    return f"{base}{ns}/{PLURALS[(api_version, kind)]}"
 
 
 class KubeError(Exception):
@@ -87,60 +93,13 @@ class ObjectRef:
         return cls(key.api_version, key.kind, key.namespace, key.name)
 
     def path(self, subresource: str | None = None) -> str:
-        plural = PLURALS[(self.api_version, self.kind)]
-        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
-        ns = f"/namespaces/{self.namespace}" if self.namespace else ""
         tail = f"/{subresource}" if subresource else ""
-        return f"{base}{ns}/{plural}/{urllib.parse.quote(self.name)}{tail}"
+        collection = collection_path(self.api_version, self.kind, self.namespace)
+        return f"{collection}/{urllib.parse.quote(self.name)}{tail}"
 
     def __str__(self) -> str:
         where = f"{self.namespace}/{self.name}" if self.namespace else self.name
         return f"{self.kind} {where}"
-
-
-def applied_hash(obj: Mapping[str, Any]) -> str:
-    """A stable digest of a desired object (the hash annotation itself excluded)."""
-    canonical = json.dumps(obj, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
-
-
-def with_applied_hash(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """`obj` carrying its own applied-hash annotation: new metadata, the rest shared."""
-    digest = applied_hash(obj)
-    meta = dict(obj["metadata"])
-    meta["annotations"] = {**(meta.get("annotations") or {}), APPLIED_HASH_ANNOTATION: digest}
-    return {**obj, "metadata": meta}
-
-
-def contains(live: Any, desired: Any) -> bool:
-    """Whether every field of `desired` is present and equal in `live` (server defaults allowed).
-
-    Lists must have the same length and match element by element: an extra container or port
-    added by hand is drift.
-    """
-    if isinstance(desired, Mapping):
-        return isinstance(live, Mapping) and all(
-            k in live and contains(live[k], v) for k, v in desired.items()
-        )
-    if isinstance(desired, list):
-        return (
-            isinstance(live, list)
-            and len(live) == len(desired)
-            and all(contains(lv, dv) for lv, dv in zip(live, desired, strict=True))
-        )
-    if isinstance(desired, bool) or isinstance(live, bool):
-        return live is desired
-    if isinstance(desired, int | float) and isinstance(live, int | float):
-        return float(live) == float(desired)
-    return bool(live == desired)
-
-
-def is_current(live: Mapping[str, Any] | None, desired: Mapping[str, Any]) -> bool:
-    """Whether a live child already is what `desired` (with its hash annotation) asks for."""
-    if live is None:
-        return False
-    desired_body = {k: v for k, v in desired.items() if k != "status"}
-    return contains(live, desired_body)
 
 
 class Kube:

@@ -17,8 +17,7 @@ SERVED_NAMESPACE_PERMISSIONS: set[Permission] = {
     ("agent-operator.io", "agents", "watch"),
     ("agent-operator.io", "agents", "patch"),
     ("", "events", "create"),
-    # Application: status, children, Deployment status, Secret existence.
-    ("agent-operator.io", "agents", "get"),
+    # Application: status, children, Secret existence.
     ("agent-operator.io", "agents/status", "patch"),
     *{(group, resource, verb) for group, resource in CHILD_RESOURCES for verb in CHILD_VERBS},
     # Only the optional children are deleted by the operator; the rest go with their Agent.
@@ -26,8 +25,8 @@ SERVED_NAMESPACE_PERMISSIONS: set[Permission] = {
     ("autoscaling", "horizontalpodautoscalers", "delete"),
     # blockOwnerDeletion on the children's owner references (OwnerReferencesPermissionEnforcement).
     ("agent-operator.io", "agents/finalizers", "update"),
-    ("apps", "deployments", "list"),
-    ("apps", "deployments", "watch"),
+    # Every kind of child is listed and watched, through the managed label.
+    *{(group, resource, verb) for group, resource in CHILD_RESOURCES for verb in ("list", "watch")},
     ("", "secrets", "get"),
 }
 # What only a cluster-wide operator gets: noticing CRD changes at run time.

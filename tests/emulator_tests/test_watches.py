@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+import pytest
 
 from tests.emulator import EmulatorServer
 
@@ -124,3 +127,62 @@ def test_objects_entering_and_leaving_a_selector_are_added_and_deleted(
     http.patch(f"{CM}/a", json={"metadata": {"labels": {"app": "y"}}}, headers=merge)
     events = read_events(http, CM, 3, resourceVersion=rv, labelSelector="app=x")
     assert [e["type"] for e in events] == ["ADDED", "MODIFIED", "DELETED"]
+
+
+CHILD_COLLECTIONS = [
+    "/api/v1/namespaces/default/configmaps",
+    "/api/v1/namespaces/default/services",
+    "/api/v1/namespaces/default/serviceaccounts",
+    "/apis/apps/v1/namespaces/default/deployments",
+    "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies",
+    "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
+    "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers",
+]
+
+
+#: A small valid spec of each kind, as the operator's children have.
+SPECS: dict[str, dict[str, Any]] = {
+    "configmaps": {"data": {"k": "v"}},
+    "services": {"spec": {"ports": [{"port": 80, "targetPort": 8080}]}},
+    "serviceaccounts": {},
+    "deployments": {
+        "spec": {
+            "selector": {"matchLabels": {"pod": "p"}},
+            "template": {
+                "metadata": {"labels": {"pod": "p"}},
+                "spec": {"containers": [{"name": "c", "image": "i:1"}]},
+            },
+        }
+    },
+    "networkpolicies": {"spec": {"podSelector": {}, "policyTypes": ["Egress"]}},
+    "poddisruptionbudgets": {"spec": {"maxUnavailable": 1, "selector": {}}},
+    "horizontalpodautoscalers": {
+        "spec": {
+            "maxReplicas": 3,
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d"},
+        }
+    },
+}
+
+
+def minimal(kind: str, name: str, app: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "labels": {"app": app}}, **SPECS[kind]}
+
+
+@pytest.mark.parametrize("collection", CHILD_COLLECTIONS)
+def test_every_kind_of_child_is_watched_through_a_label_selector(
+    http: httpx.Client, collection: str
+) -> None:
+    merge = {"Content-Type": "application/merge-patch+json"}
+    kind = collection.rsplit("/", 1)[-1]
+    for name, app in (("a", "x"), ("b", "y")):
+        http.post(collection, json=minimal(kind, name, app)).raise_for_status()
+    rv = http.get(collection).json()["metadata"]["resourceVersion"]
+    http.patch(f"{collection}/b", json={"metadata": {"labels": {"app": None}}}, headers=merge)
+    http.post(collection, json=minimal(kind, "c", "y")).raise_for_status()
+
+    events = read_events(http, collection, 2, resourceVersion=rv, labelSelector="app=y")
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("DELETED", "b"),
+        ("ADDED", "c"),
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from agent_operator.kube import APPLIED_HASH_ANNOTATION, applied_hash, with_applied_hash
+from agent_operator.drift import APPLIED_HASH_ANNOTATION, applied_hash, with_applied_hash
 
 
 def config_map(**data: str) -> dict[str, Any]:

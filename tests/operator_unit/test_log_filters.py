@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from agent_operator.handlers import QuietWatchHandlers
+from agent_operator.logfilters import QuietWatchHandlers
 
 
 def record(msg: Any) -> logging.LogRecord:
     return logging.LogRecord("kopf.objects", logging.INFO, __file__, 1, msg, None, None)
 
 
-@pytest.mark.parametrize("handler", ["remember_agent", "follow_deployment"])
+@pytest.mark.parametrize("handler", ["remember_agent", "follow_child"])
 def test_the_watching_handlers_success_is_dropped(handler: str) -> None:
     assert QuietWatchHandlers().filter(record(f"Handler {handler!r} succeeded.")) is False
 

@@ -47,11 +47,6 @@ the chart passes exact names (`-n NAME`), so Kopf needs no namespace observation
   resources: ["kopfpeerings"]
   verbs: ["list", "watch", "patch"]
 {{- end }}
-# Application: before restoring a deleted Deployment, the operator reads its Agent, so a child
-# deleted along with its Agent is not brought back as an orphan.
-- apiGroups: ["agent-operator.io"]
-  resources: ["agents"]
-  verbs: ["get"]
 # Application: the operator writes each Agent's status (conditions, replicas, endpoint).
 - apiGroups: ["agent-operator.io"]
   resources: ["agents/status"]
@@ -82,9 +77,22 @@ the chart passes exact names (`-n NAME`), so Kopf needs no namespace observation
 - apiGroups: ["agent-operator.io"]
   resources: ["agents/finalizers"]
   verbs: ["update"]
-# Application: the operator follows its Deployments' rollout to report readiness and replicas.
+# Application: the operator lists and watches every kind of child (managed label only), so a
+# child deleted or edited by hand is restored at once and the status follows the rollout.
+- apiGroups: [""]
+  resources: ["configmaps", "services", "serviceaccounts"]
+  verbs: ["list", "watch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
+  verbs: ["list", "watch"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["networkpolicies"]
+  verbs: ["list", "watch"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["list", "watch"]
+- apiGroups: ["autoscaling"]
+  resources: ["horizontalpodautoscalers"]
   verbs: ["list", "watch"]
 # Application: the operator checks that the Secrets and keys an Agent references exist.
 # Read-only: it never writes Secrets and never copies their values.
