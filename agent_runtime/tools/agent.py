@@ -16,6 +16,7 @@ import httpx
 from agent_runtime.config import SecretUnavailableError, readable_values
 from agent_runtime.config import Tool as ToolConfig
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
+from agent_runtime.telemetry import trace_headers
 from agent_runtime.tools.base import Tool, ToolError
 from agent_runtime.tools.http import ERROR_BODY_CHARS, retry_budget, send_with_retries
 
@@ -97,7 +98,7 @@ class AgentTool(Tool):
             "messages": [{"role": "user", "content": message}],
             "stream": False,
         }
-        headers = self._headers()
+        headers = {**self._headers(), **trace_headers()}
         response = await send_with_retries(
             self._http,
             lambda: self._http.build_request("POST", self.url, json=body, headers=headers),

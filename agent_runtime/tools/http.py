@@ -21,6 +21,7 @@ import httpx
 from agent_runtime.config import Header, RetryPolicy, SecretUnavailableError, readable_values
 from agent_runtime.config import Tool as ToolConfig
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
+from agent_runtime.telemetry import trace_headers
 from agent_runtime.tools.base import Tool, ToolError, ToolOutcome
 
 #: Longest error body quoted back to the model: enough to explain, not enough to flood.
@@ -170,7 +171,7 @@ class HttpTool(Tool):
             self._egress.check(spec.url)
         except EgressDeniedError as exc:
             raise ToolError(f"tool {self.name}: {exc}", outcome="denied") from None
-        headers = resolve_headers(spec.headers, tool=self.name)
+        headers = {**resolve_headers(spec.headers, tool=self.name), **trace_headers()}
         as_query = spec.method in ("GET", "DELETE")
 
         def build() -> httpx.Request:

@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanContext
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -110,6 +113,14 @@ class ToolServer:
         except TimeoutError:
             return False
         return True
+
+
+def sent_span_context(headers: Mapping[str, str]) -> SpanContext:
+    """The span context a request's W3C `traceparent` header names (invalid when it has none)."""
+    carrier = {"traceparent": headers.get("traceparent", "")}
+    return trace.get_current_span(
+        TraceContextTextMapPropagator().extract(carrier)
+    ).get_span_context()
 
 
 @pytest.fixture(scope="session")
