@@ -199,10 +199,16 @@ def exporter() -> Iterator[InMemorySpanExporter]:
     exporter.shutdown()
 
 
-@pytest.fixture
-def provider(exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
+def provider_into(exporter: InMemorySpanExporter) -> TracerProvider:
     """A tracer provider that sends every span to `exporter` as it ends."""
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider
+
+
+@pytest.fixture
+def provider(exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
+    """A tracer provider that sends every span to `exporter` as it ends."""
+    provider = provider_into(exporter)
     yield provider
     provider.shutdown()

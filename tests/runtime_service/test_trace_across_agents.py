@@ -10,17 +10,16 @@ handed the span of the tool call that reached it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from agent_runtime.config import RuntimeConfig
 from agent_runtime.mockllm import running_app
-from tests.runtime_engine.fixtures import ToolServer, sent_span_context
-from tests.runtime_service.conftest import AGENT, ConfigFactory, serving
+from tests.runtime_engine.fixtures import ToolServer, provider_into, sent_span_context
+from tests.runtime_service.conftest import AGENT, ConfigFactory, serving, weather_tool_at
 
 CALLER_TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
 CALLER_SPAN_ID = 0xB7AD6B7169203331
@@ -38,32 +37,18 @@ def recording_tool() -> Iterator[ToolServer]:
 
 
 @pytest.fixture
-def billing_exporter() -> Iterator[InMemorySpanExporter]:
-    """The spans of the second runtime, apart from the first one's."""
+def billing_spans() -> Iterator[tuple[TracerProvider, InMemorySpanExporter]]:
+    """The second runtime's tracer provider and its spans, apart from the first one's."""
     exporter = InMemorySpanExporter()
-    yield exporter
+    provider = provider_into(exporter)
+    yield provider, exporter
+    provider.shutdown()
     exporter.shutdown()
 
 
-@pytest.fixture
-def billing_provider(billing_exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(billing_exporter))
-    yield provider
-    provider.shutdown()
-
-
-def billing_config(make_config: ConfigFactory, tool: ToolServer) -> Any:
-    weather = {
-        "name": "get_weather",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-        "http": {"url": f"{tool.url}/weather", "method": "GET", "retry": {"attempts": 1}},
-    }
-    return make_config(agent={"name": "billing", "namespace": "demo"}, tools=[weather])
+def billing_config(make_config: ConfigFactory, tool: ToolServer) -> RuntimeConfig:
+    tools = [weather_tool_at(tool.url)]
+    return make_config(agent={"name": "billing", "namespace": "demo"}, tools=tools)
 
 
 def ask_front_through_billing(
@@ -110,9 +95,9 @@ def test_two_agents_and_a_tool_server_share_the_callers_trace(
     recording_tool: ToolServer,
     provider: TracerProvider,
     exporter: InMemorySpanExporter,
-    billing_provider: TracerProvider,
-    billing_exporter: InMemorySpanExporter,
+    billing_spans: tuple[TracerProvider, InMemorySpanExporter],
 ) -> None:
+    billing_provider, billing_exporter = billing_spans
     response = ask_front_through_billing(make_config, recording_tool, provider, billing_provider)
     assert response.status_code == 200
     assert "get_weather" in response.json()["choices"][0]["message"]["content"]
