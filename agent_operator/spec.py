@@ -302,6 +302,20 @@ class McpToolSpec(_Spec):
     )
 
 
+class AgentToolAuthSpec(_Spec):
+    """The token sent to another Agent whose `spec.auth` asks for one.
+
+    The Secret lives in this Agent's namespace (a pod mounts no other namespace's Secrets), and
+    is named here rather than looked up from the other Agent, so that an Agent holds exactly
+    the tokens its author gave it.
+    """
+
+    bearer_token_secret_ref: SecretKeyRef = Field(
+        description="A key of a Secret in this Agent's namespace holding the other Agent's"
+        " token; it is mounted as a file and sent as `Authorization: Bearer`."
+    )
+
+
 class AgentToolSpec(_Spec):
     """Another Agent, called over its Service as an OpenAI-compatible chat endpoint."""
 
@@ -322,6 +336,9 @@ class AgentToolSpec(_Spec):
         default_factory=RetrySpec,
         description="Retries of a failed call.",
         json_schema_extra=_nested_default(),
+    )
+    auth: AgentToolAuthSpec | None = Field(
+        default=None, description="The other Agent's token, when its `spec.auth` requires one."
     )
 
 

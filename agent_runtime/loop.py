@@ -414,7 +414,9 @@ class Agent:
         try:
             if not allowed:
                 raise ToolError("tool_choice is none: no tool may run in this request")
-            result = await self._invoke(name, function.get("arguments"))
+            # Current while the tool runs, so that its outgoing calls carry this span onward.
+            with trace.use_span(span, record_exception=False, set_status_on_exception=False):
+                result = await self._invoke(name, function.get("arguments"))
             content = redact(result if isinstance(result, str) else json.dumps(result), secrets)
         except ToolError as exc:
             outcome = exc.outcome

@@ -2,7 +2,8 @@
 
 Spans follow the OpenTelemetry GenAI semantic conventions (`invoke_agent {agent}`,
 `chat {model}`, `execute_tool {tool}`) so any GenAI-aware backend renders a request as a
-tree. Every Prometheus metric the runtime exposes lives in `Metrics`, which owns its own
+tree; every call to a tool or another Agent carries the trace onward (`trace_headers`). Every
+Prometheus metric the runtime exposes lives in `Metrics`, which owns its own
 `CollectorRegistry`: tests build a fresh one, the service exposes `registry` at /metrics.
 Labels carry names and outcomes only, never content or secrets.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -57,6 +58,18 @@ def get_tracer(provider: trace.TracerProvider | None = None) -> trace.Tracer:
     if provider is None:
         return trace.get_tracer(TRACER_NAME)
     return provider.get_tracer(TRACER_NAME)
+
+
+def trace_headers() -> dict[str, str]:
+    """The current span's W3C trace context, as headers for an outgoing call.
+
+    Written by OpenTelemetry's configured propagator (W3C `traceparent`, `tracestate` and
+    baggage by default), so a tool, an MCP server or another Agent continues the caller's
+    trace; empty when there is no current span.
+    """
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
 
 
 class Metrics:

@@ -2,8 +2,9 @@
 
 The spec is translated into the runtime's `RuntimeConfig` (the contract in
 `agent_runtime.config`): secrets become the paths of mounted files, Agent tools become the URL
-of the other Agent's Service. The JSON text is stored under `agent.json`; its sha256 goes on the
-pod template, so any change of the config rolls the pods.
+of the other Agent's Service (and the file of its token, when the tool names one). The JSON
+text is stored under `agent.json`; its sha256 goes on the pod template, so any change of the
+config rolls the pods.
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ def _agent(agent: AgentToolSpec, namespace: str) -> runtime.AgentToolConfig:
         agent_name=agent.name,
         timeout_seconds=agent.timeout_seconds,
         retry=_retry(agent.retry),
+        bearer_token=secret_source(agent.auth.bearer_token_secret_ref) if agent.auth else None,
     )
 
 

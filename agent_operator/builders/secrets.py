@@ -86,3 +86,5 @@ def _secret_refs(spec: AgentSpec) -> Iterator[SecretKeyRef]:
         for header in headers:
             if header.value_from is not None:
                 yield header.value_from.secret_key_ref
+        if tool.agent is not None and tool.agent.auth is not None:
+            yield tool.agent.auth.bearer_token_secret_ref

@@ -15,6 +15,7 @@ import httpx
 
 from agent_runtime.config import SecretUnavailableError, ToolConfig, readable_values
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
+from agent_runtime.telemetry import trace_headers
 from agent_runtime.tools.base import Tool, ToolError
 from agent_runtime.tools.http import ERROR_BODY_CHARS, retry_budget, send_with_retries
 
@@ -75,6 +76,14 @@ class AgentTool(Tool):
             raise ToolError(f"tool {self.name}: bearer token: {exc}") from None
         return {"Authorization": f"Bearer {token}"}
 
+    def _refusal_hint(self, status: int) -> str:
+        """For a 401: whether a token was sent at all, and from where (never its value)."""
+        if status != 401:
+            return ""
+        if self.target.bearer_token is None:
+            return " (it requires a token, and this tool is given none)"
+        return f" (it refused the token read from {self.target.bearer_token.describe()})"
+
     async def call(self, arguments: dict[str, Any]) -> Any:
         try:
             self._egress.check(self.url)
@@ -88,7 +97,7 @@ class AgentTool(Tool):
             "messages": [{"role": "user", "content": message}],
             "stream": False,
         }
-        headers = self._headers()
+        headers = {**self._headers(), **trace_headers()}
         response = await send_with_retries(
             self._http,
             lambda: self._http.build_request("POST", self.url, json=body, headers=headers),
@@ -102,8 +111,8 @@ class AgentTool(Tool):
         )
         if response.status_code >= 400:
             raise ToolError(
-                f"agent {self.target.agent_name} answered HTTP {response.status_code}: "
-                f"{response.text[:ERROR_BODY_CHARS]}"
+                f"agent {self.target.agent_name} answered HTTP {response.status_code}"
+                f"{self._refusal_hint(response.status_code)}: {response.text[:ERROR_BODY_CHARS]}"
             )
         try:
             content = response.json()["choices"][0]["message"]["content"]

@@ -34,6 +34,7 @@ from agent_runtime.config import (
     readable_values,
 )
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
+from agent_runtime.telemetry import trace_headers
 from agent_runtime.tools.base import Tool, ToolError, ToolOutcome
 
 #: Longest error body quoted back to the model: enough to explain, not enough to flood.
@@ -231,7 +232,7 @@ class HttpTool(Tool):
             self._egress.check(spec.url)
         except EgressDeniedError as exc:
             raise ToolError(f"tool {self.name}: {exc}", outcome="denied") from None
-        headers = resolve_headers(spec.headers, tool=self.name)
+        headers = {**resolve_headers(spec.headers, tool=self.name), **trace_headers()}
         if spec.idempotency_key_header is not None:  # one key per call, kept on its retries
             headers[spec.idempotency_key_header] = uuid.uuid4().hex
         as_query = spec.method in ("GET", "DELETE")

@@ -20,6 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from agent_runtime.config import McpToolConfig, readable_values
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
+from agent_runtime.telemetry import trace_headers
 from agent_runtime.tools.base import Tool, ToolError
 from agent_runtime.tools.http import resolve_headers
 
@@ -72,7 +73,7 @@ class McpServer:
             self._egress.check(self.config.url)
         except EgressDeniedError as exc:
             raise McpUnavailableError(self.config.url, str(exc)) from None
-        headers = resolve_headers(self.config.headers, tool=self.entry)
+        headers = {**resolve_headers(self.config.headers, tool=self.entry), **trace_headers()}
         timeout = httpx2.Timeout(self.config.timeout_seconds)
         async with (
             httpx2.AsyncClient(headers=headers, timeout=timeout) as client,

@@ -76,5 +76,11 @@ def test_referenced_secrets_are_listed_once_and_sorted() -> None:
     ]
 
 
+def test_an_agent_tools_token_is_referenced_so_a_missing_one_is_reported() -> None:
+    auth = {"bearerTokenSecretRef": {"name": "billing-caller", "key": "token"}}
+    spec = spec_of(tools=[{"name": "b", "agent": {"name": "billing", "auth": auth}}])
+    assert referenced_secrets(spec) == [SecretKeyRef(name="billing-caller", key="token")]
+
+
 def test_an_agent_without_secrets_references_none() -> None:
     assert referenced_secrets(spec_of()) == []

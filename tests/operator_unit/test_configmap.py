@@ -66,6 +66,23 @@ def test_an_agent_tool_becomes_the_url_of_that_agents_service(children: BuildChi
     assert people.agent_name == "people.v2"
 
 
+def test_an_agent_tools_token_is_the_file_of_its_secret_never_its_value(
+    children: BuildChildren,
+) -> None:
+    auth = {"bearerTokenSecretRef": {"name": "billing-caller", "key": "token"}}
+    tools = [
+        {"name": "billing", "agent": {"name": "billing", "auth": auth}},
+        {"name": "hr", "agent": {"name": "people"}},
+    ]
+    config = _config(children, tools=tools)
+    billing, people = (tool.agent for tool in config.tools)
+    assert billing is not None
+    assert billing.bearer_token is not None
+    assert billing.bearer_token.file == f"{SECRETS_MOUNT_DIR}/billing-caller/token"
+    assert people is not None
+    assert people.bearer_token is None
+
+
 def test_the_model_settings_are_carried_over(children: BuildChildren) -> None:
     config = _config(
         children,

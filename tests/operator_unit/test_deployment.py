@@ -76,6 +76,16 @@ def test_deployment_mounts_each_secret_key_as_a_file(children: BuildChildren) ->
     assert shared["readOnly"] is True
 
 
+def test_deployment_mounts_the_token_an_agent_tool_sends(children: BuildChildren) -> None:
+    auth = {"bearerTokenSecretRef": {"name": "billing-caller", "key": "token"}}
+    pod = _pod(children, tools=[{"name": "b", "agent": {"name": "billing", "auth": auth}}])
+    (volume,) = [v for v in pod["spec"]["volumes"] if "secret" in v]
+    assert volume["secret"]["secretName"] == "billing-caller"
+    assert volume["secret"]["items"] == [{"key": "token", "path": "token"}]
+    mounts = {m["name"]: m for m in pod["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts[volume["name"]]["mountPath"] == f"{SECRETS_MOUNT_DIR}/billing-caller"
+
+
 def test_secret_mounts_are_whole_volumes_so_a_rotated_key_reaches_the_pod(
     children: BuildChildren,
 ) -> None:

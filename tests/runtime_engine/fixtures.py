@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanContext
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -134,6 +137,14 @@ async def call_http_tool(
         return await tool.call(arguments)
 
 
+def sent_span_context(headers: Mapping[str, str]) -> SpanContext:
+    """The span context a request's W3C `traceparent` header names (invalid when it has none)."""
+    carrier = {"traceparent": headers.get("traceparent", "")}
+    return trace.get_current_span(
+        TraceContextTextMapPropagator().extract(carrier)
+    ).get_span_context()
+
+
 @pytest.fixture(scope="session")
 def _mock_llm_server() -> Iterator[MockLLM]:
     with running_mock_llm() as mock:
@@ -210,10 +221,16 @@ def exporter() -> Iterator[InMemorySpanExporter]:
     exporter.shutdown()
 
 
-@pytest.fixture
-def provider(exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
+def provider_into(exporter: InMemorySpanExporter) -> TracerProvider:
     """A tracer provider that sends every span to `exporter` as it ends."""
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return provider
+
+
+@pytest.fixture
+def provider(exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
+    """A tracer provider that sends every span to `exporter` as it ends."""
+    provider = provider_into(exporter)
     yield provider
     provider.shutdown()

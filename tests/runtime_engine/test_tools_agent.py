@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -53,6 +55,24 @@ async def test_an_agent_that_keeps_failing_is_reported_with_its_status(mock_llm:
         tool = AgentTool(billing(mock_llm.url), http=client, egress=EgressPolicy())
         with pytest.raises(ToolError, match=r"^tool billing answered HTTP 503 \(2 attempts\)$"):
             await tool.call({"message": "hi"})
+
+
+async def test_a_refused_token_is_reported_with_where_it_was_read_never_its_value(
+    mock_llm: MockLLM, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("stale-token-5d1e")
+    config = billing(mock_llm.url).model_dump(by_alias=True)
+    config["agent"]["bearerToken"] = {"file": str(token_file)}
+    mock_llm.fail_next(status=401)
+    async with httpx.AsyncClient() as client:
+        tool = AgentTool(ToolConfig.model_validate(config), http=client, egress=EgressPolicy())
+        with pytest.raises(ToolError) as refused:
+            await tool.call({"message": "hi"})
+    assert str(refused.value).startswith(
+        f"agent billing answered HTTP 401 (it refused the token read from file {token_file}): "
+    )
+    assert "stale-token-5d1e" not in str(refused.value)
 
 
 async def test_an_agent_tool_in_the_loop_relays_the_other_agents_answer(

@@ -118,9 +118,8 @@ def make_config(mock_llm: MockLLM, model_key_file: Path) -> ConfigFactory:
     return make
 
 
-@pytest.fixture
-def weather_tool(tool_server: ToolServer) -> dict[str, Any]:
-    """The declaration of the HTTP tool `get_weather`, served by `tool_server`."""
+def weather_tool_at(base_url: str) -> dict[str, Any]:
+    """The declaration of the HTTP tool `get_weather`, served at `base_url`/weather."""
     return {
         "name": "get_weather",
         "description": "Get the current weather of a city.",
@@ -129,8 +128,14 @@ def weather_tool(tool_server: ToolServer) -> dict[str, Any]:
             "properties": {"city": {"type": "string"}},
             "required": ["city"],
         },
-        "http": {"url": f"{tool_server.url}/weather", "method": "GET", "retry": {"attempts": 1}},
+        "http": {"url": f"{base_url}/weather", "method": "GET", "retry": {"attempts": 1}},
     }
+
+
+@pytest.fixture
+def weather_tool(tool_server: ToolServer) -> dict[str, Any]:
+    """The declaration of the HTTP tool `get_weather`, served by `tool_server`."""
+    return weather_tool_at(tool_server.url)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """What the operator renders for an Agent is what the runtime serves.
 
 `examples/hello.yaml` goes through the operator's builders; the ConfigMap's `agent.json` is
-written to a file, with the secrets mount moved under a temporary directory (the kubelet's
-job in a pod), and served; the Deployment's command line and probes must fit the runtime.
+mounted under a temporary directory with its Secret, as the kubelet would, and served; the
+Deployment's command line and probes must fit the runtime.
 """
 
 from pathlib import Path
@@ -14,14 +14,10 @@ from openai import OpenAI
 
 from agent_operator.builders.children import render_agent
 from agent_runtime.cli import build_parser
-from agent_runtime.config import (
-    CONFIG_FILE_NAME,
-    CONFIG_MOUNT_DIR,
-    SECRETS_MOUNT_DIR,
-    load_config,
-)
+from agent_runtime.config import CONFIG_FILE_NAME, CONFIG_MOUNT_DIR, load_config
 from agent_runtime.mockllm import MockLLM
 from tests.runtime_service.conftest import serving
+from tests.runtime_service.kubelet import mount
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "hello.yaml"
 
@@ -32,21 +28,14 @@ def rendered(mock_llm: MockLLM) -> dict[str, dict[str, Any]]:
     return {child["kind"]: child for child in render_agent(agent)}
 
 
-def mount(config_map: dict[str, Any], root: Path) -> Path:
-    """Write the ConfigMap's config and the Secret it names, as the kubelet would mount them."""
-    secrets = root / "secrets"
-    text = config_map["data"][CONFIG_FILE_NAME].replace(SECRETS_MOUNT_DIR, str(secrets))
-    key_file = secrets / "mistral-secrets" / "apiKey"
-    key_file.parent.mkdir(parents=True)
-    key_file.write_text("rendered-key")
-    path = root / CONFIG_FILE_NAME
-    path.write_text(text)
-    return path
+def mount_hello(children: dict[str, dict[str, Any]], root: Path) -> Path:
+    """Mount the config and the model's key, as the kubelet would."""
+    return mount(children, root, secrets={"mistral-secrets": {"apiKey": "rendered-key"}})
 
 
 def test_the_rendered_config_of_hello_is_served(tmp_path: Path, mock_llm: MockLLM) -> None:
     children = rendered(mock_llm)
-    config = load_config(mount(children["ConfigMap"], tmp_path))
+    config = load_config(mount_hello(children, tmp_path))
     assert config.model.api_key is not None
     with (
         serving(config) as runtime,
@@ -76,7 +65,7 @@ def test_the_deployments_probes_hit_routes_that_answer(tmp_path: Path, mock_llm:
     children = rendered(mock_llm)
     (container,) = children["Deployment"]["spec"]["template"]["spec"]["containers"]
     probes = [container["readinessProbe"], container["livenessProbe"]]
-    with serving(load_config(mount(children["ConfigMap"], tmp_path))) as runtime:
+    with serving(load_config(mount_hello(children, tmp_path))) as runtime:
         for probe in probes:
             path = probe["httpGet"]["path"]
             assert httpx.get(runtime.url + path, timeout=10).status_code == 200, path
