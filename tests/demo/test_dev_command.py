@@ -98,7 +98,7 @@ def test_dev_serves_the_agent_prints_how_to_call_it_and_stops_on_ctrl_c(
     command = Command(str(manifest), "--mock", "--mock-port", str(mock_port), "--port", str(port))
     try:
         banner = command.wait_for("Press Ctrl-C to stop")
-        url = re.search(r"Serving Agent default/weather at (\S+)", banner)
+        url = re.search(r"Serving Agent demo/weather at (\S+)", banner)
         model = re.search(r"model name for clients: (\S+)", banner)
         assert url is not None
         assert url.group(1) == f"http://127.0.0.1:{port}"

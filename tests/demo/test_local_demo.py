@@ -30,8 +30,8 @@ def test_local_demo_renders_the_agent_and_prints_its_answer() -> None:
 
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "would apply Deployment default/weather" in out
-    assert "would apply ConfigMap default/weather" in out
+    assert "would apply Deployment demo/weather" in out
+    assert "would apply ConfigMap demo/weather" in out
     answer = next(line for line in out.splitlines() if line.startswith("answer: "))
     streamed = next(line for line in out.splitlines() if line.startswith("streamed: "))
     assert '"city": "Paris"' in answer  # the tool was called over HTTP with the user's city
