@@ -25,6 +25,8 @@ HEADER = (
     "# do not edit by hand.\n"
 )
 
+#: The kubectl category of Agents: `kubectl get agent-operator` lists them.
+CATEGORY = "agent-operator"
 #: Keywords of pydantic's JSON Schema that a structural schema has no use for.
 _DROPPED_KEYWORDS = frozenset({"title"})
 #: The order keywords are written in, for a CRD that reads top-down; the rest follow sorted.
@@ -144,7 +146,9 @@ def build_crd() -> Schema:
                 "plural": PLURAL,
                 "singular": KIND.lower(),
                 "shortNames": ["ag"],
-                "categories": ["all"],
+                # A category of its own, not `all`: `kubectl delete all --all` must not delete
+                # Agents (their Deployments would come back; the Agents would not).
+                "categories": [CATEGORY],
             },
             "versions": [
                 {
