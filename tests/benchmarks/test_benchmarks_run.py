@@ -52,3 +52,9 @@ def test_runtime_load_runs_a_few_requests_and_prints_its_tables() -> None:
     assert "| p50 time to first token, ms" in out
     assert "Runtime RSS (MB)" in out
     assert "2 replicas, round robin" in out
+
+
+def test_demo_install_measures_one_set_of_extras_and_prints_its_table() -> None:
+    out = run("demo_install.py", "--extras", "operator")  # the smallest set: a few packages
+    assert "| [operator]" in out
+    assert "MB on disk" in out
