@@ -185,6 +185,10 @@ def agent_manifest_hint(path: str) -> str:
     )
 
 
+def _allowlist(hosts: tuple[str, ...]) -> str:
+    return "any host" if not hosts or "*" in hosts else ", ".join(hosts)
+
+
 def summarize(config: RuntimeConfig) -> str:
     """A human summary of a config: what the agent is, calls, and where its secrets live."""
 
@@ -212,7 +216,7 @@ def summarize(config: RuntimeConfig) -> str:
         f"  limits: {limits.max_turns} turns, {limits.max_tool_calls} tool calls,"
         f" {limits.request_timeout_seconds:g} s, {limits.max_request_bytes} bytes",
         f"  structured output: {config.response_format.name if config.response_format else 'no'}",
-        f"  egress: {', '.join(config.egress.allow_hosts) or 'any host'}",
+        f"  egress: {_allowlist(config.egress.allow_hosts)}",
         f"  auth: {'bearer token from ' + where(token) if token is not None else 'none'}",
         f"  traces: {config.observability.otlp_endpoint or 'off'}",
     ]

@@ -9,7 +9,8 @@ pod template, so any change of the config rolls the pods.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 from agent_operator.builders.meta import AgentMeta, Manifest, object_meta
 from agent_operator.builders.names import agent_service_url
@@ -31,6 +32,8 @@ from agent_runtime.config import CONFIG_FILE_NAME
 
 #: Where the runtime reads each referenced Secret key: in a pod, its mounted file.
 SecretSourcing = Callable[[SecretKeyRef], runtime.SecretSource]
+#: The host the `mistralai` SDK calls when the model names no endpoint.
+MISTRAL_API_HOST = "api.mistral.ai"
 
 
 def build_configmap(meta: AgentMeta, spec: AgentSpec) -> Manifest:
@@ -61,14 +64,16 @@ def runtime_config(
     `secrets` says where each referenced key is read: the pod's mounted file by default;
     `agent-operator dev` passes local environment variables or files instead.
     """
+    model = _model(spec.model, secrets)
+    tools = tuple(_tool(tool, meta.namespace, secrets) for tool in spec.tools)
     return runtime.RuntimeConfig(
         agent=runtime.AgentIdentity(name=meta.name, namespace=meta.namespace),
-        model=_model(spec.model, secrets),
+        model=model,
         instructions=spec.instructions,
-        tools=tuple(_tool(tool, meta.namespace, secrets) for tool in spec.tools),
+        tools=tools,
         response_format=_response_format(spec.response_format),
         limits=runtime.Limits(**spec.limits.model_dump()),
-        egress=runtime.Egress(allow_hosts=spec.egress.allow_hosts),
+        egress=runtime.Egress(allow_hosts=spec.egress.allow_hosts or declared_hosts(model, tools)),
         observability=runtime.Observability(
             otlp_endpoint=spec.observability.otlp_endpoint,
             log_content=spec.observability.log_content,
@@ -80,6 +85,23 @@ def runtime_config(
             else None
         ),
     )
+
+
+def declared_hosts(model: runtime.ModelConfig, tools: tuple[runtime.Tool, ...]) -> tuple[str, ...]:
+    """Every host the Agent names (model, tools, MCP servers, other Agents), sorted, once each.
+
+    This is the allowlist of an Agent whose `egress.allowHosts` is empty: what it declares and
+    nothing more.
+    """
+    return tuple(sorted(set(_hosts(model, tools))))
+
+
+def _hosts(model: runtime.ModelConfig, tools: tuple[runtime.Tool, ...]) -> Iterator[str]:
+    yield (urlsplit(model.endpoint).hostname or "") if model.endpoint else MISTRAL_API_HOST
+    for tool in tools:
+        for target in (tool.http, tool.mcp, tool.agent):
+            if target is not None:
+                yield urlsplit(target.url).hostname or ""
 
 
 def _model(model: ModelSpec, secrets: SecretSourcing) -> runtime.ModelConfig:
