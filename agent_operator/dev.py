@@ -231,7 +231,7 @@ def _child(command: list[str], ready_url: str) -> Iterator[subprocess.Popen[byte
 
 def _wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
     deadline = time.monotonic() + START_TIMEOUT
-    while not _answers(url):
+    while not answers(url):
         status = process.poll()
         if status is not None:
             raise DevError(
@@ -243,7 +243,8 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
         time.sleep(0.1)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether `url` answers 200 now (a readiness poll; any failure is a no)."""
     try:
         with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback)
             return bool(response.status == 200)

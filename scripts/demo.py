@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from agent_operator.dev import answers
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "local" / "weather.yaml"
 QUESTION = "What is the weather in Paris"
@@ -109,7 +111,7 @@ def _dev(command: list[str], log: Path, ready_url: str) -> Iterator[None]:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(ready_url):
+        while not answers(ready_url):
             if process.poll() is not None or time.monotonic() > deadline:
                 output = log.read_text(encoding="utf-8", errors="replace")
                 raise SystemExit(f"The agent did not start; its output:\n{output[-4000:]}")
@@ -123,14 +125,6 @@ def _dev(command: list[str], log: Path, ready_url: str) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=STOP_TIMEOUT)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback)
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _post(base: str, body: dict[str, Any]) -> urllib.request.Request:
