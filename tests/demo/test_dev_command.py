@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import re
 import signal
@@ -20,9 +22,9 @@ from agent_runtime.mockllm import free_port
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "local" / "weather.yaml"
 #: Seconds the command gets to print its banner (two Python processes start on a busy machine).
-START_TIMEOUT = 90.0
-#: Seconds it gets to stop everything after Ctrl-C.
-STOP_TIMEOUT = 30.0
+START_TIMEOUT = 180.0
+#: Seconds it gets to stop everything after Ctrl-C (each child gets up to 15 s to drain).
+STOP_TIMEOUT = 60.0
 
 
 class Command:
@@ -34,6 +36,7 @@ class Command:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group, so a failed test can end it all
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -67,10 +70,11 @@ class Command:
         return self.process.stderr.read() if self.process.poll() is not None else ""
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=STOP_TIMEOUT)
-        self.reader.join(timeout=STOP_TIMEOUT)
+        """End the command and whatever it started (they share its process group)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=STOP_TIMEOUT)
+        self.reader.join(timeout=STOP_TIMEOUT)  # the pipe ends once every holder is gone
         for pipe in (self.process.stdout, self.process.stderr):
             if pipe is not None:
                 pipe.close()
