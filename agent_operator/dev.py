@@ -145,7 +145,7 @@ def serve(options: DevOptions, out: TextIO) -> int:
     with tempfile.TemporaryDirectory(prefix="agent-operator-dev-") as tmp, ExitStack() as stack:
         config_path = Path(tmp) / CONFIG_FILE_NAME
         config_path.write_text(config.to_json(), encoding="utf-8")
-        stack.enter_context(_stop_on_sigterm())
+        stack.enter_context(_stop_on_signals())
         children: list[subprocess.Popen[bytes]] = []
         try:
             if options.mock:
@@ -263,14 +263,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def _stop_on_sigterm() -> Iterator[None]:
-    """SIGTERM stops the command the way Ctrl-C does, so no child outlives it."""
+def _stop_on_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM stop the command, so no child outlives it.
+
+    SIGINT is handled explicitly too: a shell starts background jobs with SIGINT ignored, and
+    Python then installs no handler of its own.
+    """
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
