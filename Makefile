@@ -15,6 +15,14 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+# What `make demo` needs and no more: the operator and the runtime, without the dev tools
+# (docs/benchmarks.md has both sizes). A venv made by `make setup` already holds them.
+$(VENV)/.demo-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[operator,runtime]'
+	touch $@
+
 # Everything CI holds: formatting, lint, types, import layers, then the whole test suite.
 test: lint unit
 
@@ -59,9 +67,12 @@ e2e: setup
 	$(BIN)/pytest -m e2e tests/e2e $(PYTEST_ARGS)
 
 # The main job: an example Agent answering, in a kind cluster when Docker and kind are there,
-# otherwise served locally against the mock model (see scripts/demo.py).
-demo: setup
-	$(PY) scripts/demo.py
+# otherwise served locally against the mock model (see scripts/demo.py). Without a cluster the
+# agent listens on 127.0.0.1:$(PORT) and the mock model on 127.0.0.1:$(MOCK_PORT).
+PORT ?= 8080
+MOCK_PORT ?= 8081
+demo: $(VENV)/.demo-installed
+	$(PY) scripts/demo.py --port $(PORT) --mock-port $(MOCK_PORT)
 
 # The performance benchmarks at moderate sizes (a few minutes on 2 cores); figures and the
 # exact commands are in docs/benchmarks.md. The 10,000-request soak is run by hand:

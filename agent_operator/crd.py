@@ -40,6 +40,8 @@ EVALUATION_HEADER = (
     "# by `make crd`; do not edit by hand.\n"
 )
 
+#: The kubectl category of Agents: `kubectl get agent-operator` lists them.
+CATEGORY = "agent-operator"
 #: Keywords of pydantic's JSON Schema that a structural schema has no use for.
 _DROPPED_KEYWORDS = frozenset({"title"})
 #: The order keywords are written in, for a CRD that reads top-down; the rest follow sorted.
@@ -192,7 +194,9 @@ def build_crd() -> Schema:
         },
         "additionalPrinterColumns": _printer_columns(),
     }
-    return _crd(KIND, PLURAL, ["ag"], version, ["all"])
+    # A category of its own, not `all`: `kubectl delete all --all` must not delete Agents
+    # (their Deployments would come back; the Agents would not).
+    return _crd(KIND, PLURAL, ["ag"], version, [CATEGORY])
 
 
 def build_evaluation_crd() -> Schema:

@@ -49,8 +49,9 @@ TOOL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$"
 HTTP_URL = r"^https?://[^\s/?#]+([/?#]\S*)?$"
 #: An HTTP header name (an RFC 9110 token).
 HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
-#: A host name, or `*.` followed by a domain suffix, as the runtime's egress allow-list takes.
-HOST_PATTERN = r"^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+#: A host name, `*.` followed by a domain suffix, or `*` alone (any host), as the runtime's
+#: egress allow-list takes.
+HOST_PATTERN = r"^(\*|(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?)$"
 #: An IPv4 or IPv6 CIDR (the pydantic side checks IPv6 fully with `ipaddress`).
 CIDR = (
     r"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
@@ -497,7 +498,10 @@ class EgressSpec(_Spec):
     allow_hosts: tuple[HostPattern, ...] = Field(
         default=(),
         max_length=64,
-        description="Host names (or *.suffix) the runtime may call; empty: any.",
+        description=(
+            "Host names (or *.suffix) the runtime may call; empty: exactly the hosts the Agent"
+            ' declares (its model endpoint, tools, MCP servers and other Agents); ["*"]: any.'
+        ),
     )
     allow_cidrs: tuple[Cidr, ...] = Field(
         default=(),

@@ -3,11 +3,12 @@
     agent-runtime serve [--config PATH] [--host H] [--port P] [--workers N]
                         [--graceful-timeout S] [--log-level L]
     agent-runtime mock-llm [--host H] [--port P] [--latency-ms N] [--script FILE]
-    agent-runtime check-config PATH
+    agent-runtime check-config [--config PATH]
 
-`serve` reads its config from `--config`, else `$AGENT_RUNTIME_CONFIG`, else the file the
+Both read their config from `--config`, else `$AGENT_RUNTIME_CONFIG`, else the file the
 operator mounts. `check-config` prints a summary of a rendered config (as found in an Agent's
 ConfigMap) and exits 1 when it is not valid; secrets are named by where they live, never read.
+Given an Agent manifest instead of a rendered config, both say which command serves it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
@@ -24,42 +27,62 @@ from agent_runtime.config import RUNTIME_PORT, RuntimeConfig, SecretSource, load
 
 #: The default port of the fake model: next to the runtime's.
 MOCK_LLM_PORT = 8081
+#: The log levels `serve` accepts (Python's, as uvicorn names them too).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line, one subcommand per job."""
+    """The command line, one subcommand per job; every option's help shows its default."""
     from agent_runtime.server import DEFAULT_GRACEFUL_TIMEOUT, config_path_from_environment
 
+    formatter = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="agent-runtime", description="Serve one Mistral tool-calling agent over HTTP."
+        prog="agent-runtime",
+        description="Serve one Mistral tool-calling agent over HTTP.",
+        formatter_class=formatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version('agent-operator')}"
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    config_help = "The rendered config ($AGENT_RUNTIME_CONFIG, else the mounted ConfigMap)."
 
-    serve = commands.add_parser("serve", help="Serve the agent described by a config file.")
-    serve.add_argument(
-        "--config",
-        default=config_path_from_environment(),
-        help="The rendered config (default: $AGENT_RUNTIME_CONFIG or the mounted ConfigMap).",
+    serve = commands.add_parser(
+        "serve", help="Serve the agent described by a config file.", formatter_class=formatter
     )
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=RUNTIME_PORT)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--config", default=config_path_from_environment(), help=config_help)
+    serve.add_argument("--host", default="0.0.0.0", help="Interface to listen on.")
+    serve.add_argument("--port", type=int, default=RUNTIME_PORT, help="Port to listen on.")
+    serve.add_argument("--workers", type=int, default=1, help="Worker processes.")
     serve.add_argument(
         "--graceful-timeout",
         type=float,
         default=DEFAULT_GRACEFUL_TIMEOUT,
         help="Seconds in-flight requests may take to finish after SIGTERM.",
     )
-    serve.add_argument("--log-level", default="INFO")
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="Lowest level of the JSON log lines.",
+    )
 
-    mock = commands.add_parser("mock-llm", help="Run the fake Mistral-compatible model.")
-    mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=MOCK_LLM_PORT)
-    mock.add_argument("--latency-ms", type=int, default=0)
+    mock = commands.add_parser(
+        "mock-llm", help="Run the fake Mistral-compatible model.", formatter_class=formatter
+    )
+    mock.add_argument("--host", default="127.0.0.1", help="Interface to listen on.")
+    mock.add_argument("--port", type=int, default=MOCK_LLM_PORT, help="Port to listen on.")
+    mock.add_argument("--latency-ms", type=int, default=0, help="Delay added to each answer.")
     mock.add_argument("--script", default=None, help="A file of scripted answers.")
 
-    check = commands.add_parser("check-config", help="Validate a config file, print a summary.")
-    check.add_argument("path")
+    check = commands.add_parser(
+        "check-config", help="Validate a config file, print a summary.", formatter_class=formatter
+    )
+    check.add_argument("--config", default=config_path_from_environment(), help=config_help)
+    check.add_argument(
+        "path", nargs="?", default=None, help=argparse.SUPPRESS
+    )  # the old positional form, kept working with a deprecation message
     return parser
 
 
@@ -78,12 +101,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 workers=args.workers,
                 graceful_timeout=args.graceful_timeout,
-                log_level=args.log_level.upper(),
+                log_level=args.log_level,
             )
         )
     if args.command == "mock-llm":
         return run_mock_llm(args.host, args.port, args.latency_ms, args.script)
-    return check_config(args.path, sys.stdout, sys.stderr)
+    path: str = args.config
+    if args.path is not None:
+        print(
+            "agent-runtime check-config PATH is deprecated: use check-config --config PATH",
+            file=sys.stderr,
+        )
+        path = args.path
+    return check_config(path, sys.stdout, sys.stderr)
 
 
 def run_mock_llm(host: str, port: int, latency_ms: int, script: str | None) -> int:
@@ -115,13 +145,48 @@ def load_or_explain(path: str, err: TextIO) -> RuntimeConfig | None:
     except OSError as exc:
         print(f"Cannot read {path}: {exc.strerror}", file=err)
     except ValidationError as exc:
+        if is_agent_manifest(path):
+            print(agent_manifest_hint(path), file=err)
+            return None
         print(f"Invalid config {path}:", file=err)
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"]) or "(top level)"
             print(f"  {where}: {error['msg'].removeprefix('Value error, ')}", file=err)
     except ValueError as exc:
+        if is_agent_manifest(path):
+            print(agent_manifest_hint(path), file=err)
+            return None
         print(f"Invalid config {path}: {exc}", file=err)
     return None
+
+
+def is_agent_manifest(path: str) -> bool:
+    """Whether the file holds an Agent resource (`kind: Agent` of agent-operator.io)."""
+    import yaml
+
+    try:
+        documents = list(yaml.safe_load_all(Path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, yaml.YAMLError):
+        return False
+    return any(
+        isinstance(doc, dict)
+        and doc.get("kind") == "Agent"
+        and str(doc.get("apiVersion", "")).startswith("agent-operator.io/")
+        for doc in documents
+    )
+
+
+def agent_manifest_hint(path: str) -> str:
+    """What to run instead, when an Agent manifest is given where a rendered config goes."""
+    return (
+        f"{path} is an Agent manifest, not a rendered runtime config.\n"
+        f"  Serve it on this machine:  agent-operator dev {path}  (add --mock for the mock model)\n"
+        f"  Or render its config:      agent-operator render {path}  (the ConfigMap's agent.json)"
+    )
+
+
+def _allowlist(hosts: tuple[str, ...]) -> str:
+    return "any host" if not hosts or "*" in hosts else ", ".join(hosts)
 
 
 def summarize(config: RuntimeConfig) -> str:
@@ -151,7 +216,7 @@ def summarize(config: RuntimeConfig) -> str:
         f"  limits: {limits.max_turns} turns, {limits.max_tool_calls} tool calls,"
         f" {limits.request_timeout_seconds:g} s, {limits.max_request_bytes} bytes",
         f"  structured output: {config.response_format.name if config.response_format else 'no'}",
-        f"  egress: {', '.join(config.egress.allow_hosts) or 'any host'}",
+        f"  egress: {_allowlist(config.egress.allow_hosts)}",
         f"  auth: {'bearer token from ' + where(token) if token is not None else 'none'}",
         f"  traces: {config.observability.otlp_endpoint or 'off'}",
     ]

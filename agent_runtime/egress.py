@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+#: The allowlist entry that allows every host.
+ANY_HOST = "*"
+
 
 class EgressDeniedError(Exception):
     """A URL's host is not on the allowlist."""
@@ -25,14 +28,21 @@ class EgressDeniedError(Exception):
 
 
 class EgressPolicy:
-    """Hosts allowed by exact name or by `*.suffix` pattern; an empty list allows any host."""
+    """Hosts allowed by exact name or by `*.suffix` pattern; `*` (or an empty list): any host.
+
+    The operator never renders an empty list: an Agent without `egress.allowHosts` gets exactly
+    the hosts it declares. An empty list is what a hand-written config means by "no allowlist".
+    """
 
     def __init__(self, allow_hosts: Iterable[str] = ()) -> None:
         self._exact: set[str] = set()
         self._suffixes: list[str] = []
+        self._any = False
         for entry in allow_hosts:
             entry = entry.strip().lower().rstrip(".")
-            if entry.startswith("*."):
+            if entry == ANY_HOST:
+                self._any = True
+            elif entry.startswith("*."):
                 self._suffixes.append(entry[1:])  # keep the dot: "*.x.io" matches "a.x.io" only
             elif entry:
                 self._exact.add(entry)
@@ -40,7 +50,7 @@ class EgressPolicy:
     @property
     def restricted(self) -> bool:
         """Whether any allowlist is in force."""
-        return bool(self._exact or self._suffixes)
+        return not self._any and bool(self._exact or self._suffixes)
 
     def allows_host(self, host: str) -> bool:
         """Whether a bare host name may be connected to."""

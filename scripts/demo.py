@@ -5,9 +5,10 @@ Helm, the mock model and an example Agent applied, and the agent's answer printe
 cluster is left running for you to explore; the script prints how to delete it).
 
 Without them (or with `--local`): what the operator would apply for
-`examples/local/weather.yaml` (`agent-operator render`), then that very config served by
-`agent-runtime serve` against `agent-runtime mock-llm`, on 127.0.0.1, and asked a question
-through its OpenAI/Mistral-compatible API, plain and streamed.
+`examples/local/weather.yaml` (`agent-operator render`), then that very Agent served on
+127.0.0.1 by `agent-operator dev --mock` (the runtime against the bundled mock model), asked a
+question through its OpenAI/Mistral-compatible API, plain and streamed, and stopped. When the
+runtime cannot start (a port taken, say), its own error is printed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,11 +30,17 @@ from typing import Any
 
 import yaml
 
+from agent_operator.dev import answers
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "local" / "weather.yaml"
 QUESTION = "What is the weather in Paris"
 #: Seconds a local process gets to start answering before the demo gives up.
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0
+#: Seconds `agent-operator dev` gets to stop what it started after Ctrl-C.
+STOP_TIMEOUT = 30.0
+#: The mock model's port that the example Agent names.
+EXAMPLE_MOCK_PORT = 8081
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,31 +74,24 @@ def local_demo(mock_port: int, port: int) -> int:
         capture_output=True,
         text=True,
     ).stdout
-    children = [doc for doc in yaml.safe_load_all(rendered) if doc]
     print(f"$ agent-operator render {EXAMPLE.relative_to(ROOT)}")
-    for child in children:
+    for child in (doc for doc in yaml.safe_load_all(rendered) if doc):
         meta = child["metadata"]
         print(f"  would apply {child['kind']} {meta['namespace']}/{meta['name']}")
-    config_map = next(c for c in children if c["kind"] == "ConfigMap")
-    config = json.loads(config_map["data"]["agent.json"])
-    if mock_port != 8081:  # the example points at 8081; a test may pick another free port
-        config = _repoint(config, "127.0.0.1:8081", f"127.0.0.1:{mock_port}")
 
     with tempfile.TemporaryDirectory() as tmp:
-        config_path = Path(tmp) / "agent.json"
-        config_path.write_text(json.dumps(config, indent=2))
-        mock = [bin_path("agent-runtime"), "mock-llm", "--host", "127.0.0.1"]
-        serve = [bin_path("agent-runtime"), "serve", "--config", str(config_path)]
-        with (
-            _process([*mock, "--port", str(mock_port)], f"http://127.0.0.1:{mock_port}/v1/models"),
-            _process(
-                [*serve, "--host", "127.0.0.1", "--port", str(port)],
-                f"http://127.0.0.1:{port}/readyz",
-            ),
-        ):
-            base = f"http://127.0.0.1:{port}"
-            name = config["agent"]["name"]
-            print(f"\nServing agent {name!r} at {base} (mock model on :{mock_port})")
+        manifest = Path(tmp) / EXAMPLE.name  # the example, its tool on the chosen mock port
+        text = EXAMPLE.read_text(encoding="utf-8")
+        manifest.write_text(text.replace(f":{EXAMPLE_MOCK_PORT}", f":{mock_port}"))
+        command = [bin_path("agent-operator"), "dev", str(manifest), "--mock"]
+        command += ["--mock-port", str(mock_port), "--port", str(port)]
+        print(f"\n$ agent-operator dev {EXAMPLE.relative_to(ROOT)} --mock", end="")
+        print(
+            f" --mock-port {mock_port} --port {port}" if (mock_port, port) != (8081, 8080) else ""
+        )
+        base = f"http://127.0.0.1:{port}"
+        with _dev(command, Path(tmp) / "dev.log", f"{base}/readyz"):
+            print(f"Serving agent 'weather' at {base} (mock model on :{mock_port})")
             print(f"$ curl {base}/v1/chat/completions -d '{{\"messages\": [...]}}'")
             answer = _ask(base)
             print(f"answer: {answer['choices'][0]['message']['content']}")
@@ -99,45 +100,31 @@ def local_demo(mock_port: int, port: int) -> int:
             print(f"usage: {prompt} prompt + {completion} completion tokens")
             print("$ (the same, streamed)")
             print("streamed: " + "".join(_stream(base)))
+    print("Stopped the agent and the mock model (Ctrl-C does the same by hand).")
     return 0
 
 
-def _repoint(value: Any, old: str, new: str) -> Any:
-    if isinstance(value, str):
-        return value.replace(old, new)
-    if isinstance(value, list):
-        return [_repoint(v, old, new) for v in value]
-    if isinstance(value, dict):
-        return {k: _repoint(v, old, new) for k, v in value.items()}
-    return value
-
-
 @contextmanager
-def _process(command: list[str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _dev(command: list[str], log: Path, ready_url: str) -> Iterator[None]:
+    """`agent-operator dev` until the block ends; its own output shown if it cannot start."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(ready_url):
+        while not answers(ready_url):
             if process.poll() is not None or time.monotonic() > deadline:
-                err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-                raise SystemExit(f"{' '.join(command[:2])} did not start:\n{err[-2000:]}")
+                output = log.read_text(encoding="utf-8", errors="replace")
+                raise SystemExit(f"The agent did not start; its output:\n{output[-4000:]}")
             time.sleep(0.1)
-        yield process
+        yield
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # as Ctrl-C: dev stops what it started
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(timeout=5)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback)
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+            process.wait(timeout=STOP_TIMEOUT)
 
 
 def _post(base: str, body: dict[str, Any]) -> urllib.request.Request:

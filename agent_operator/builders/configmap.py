@@ -10,6 +10,8 @@ config rolls the pods.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
 
 from agent_operator.builders.meta import AgentMeta, Manifest, object_meta
 from agent_operator.builders.names import agent_service_url
@@ -24,10 +26,16 @@ from agent_operator.spec import (
     ModelSpec,
     ResponseFormatSpec,
     RetrySpec,
+    SecretKeyRef,
     ToolSpec,
 )
 from agent_runtime import config as runtime
 from agent_runtime.config import CONFIG_FILE_NAME
+
+#: Where the runtime reads each referenced Secret key: in a pod, its mounted file.
+SecretSourcing = Callable[[SecretKeyRef], runtime.SecretSource]
+#: The host the `mistralai` SDK calls when the model names no endpoint.
+MISTRAL_API_HOST = "api.mistral.ai"
 
 
 def build_configmap(meta: AgentMeta, spec: AgentSpec) -> Manifest:
@@ -50,23 +58,31 @@ def config_hash(meta: AgentMeta, spec: AgentSpec) -> str:
     return hashlib.sha256(render_config(meta, spec).encode("utf-8")).hexdigest()
 
 
-def runtime_config(meta: AgentMeta, spec: AgentSpec) -> runtime.RuntimeConfig:
-    """Translate the Agent's spec into the config its runtime loads."""
+def runtime_config(
+    meta: AgentMeta, spec: AgentSpec, secrets: SecretSourcing = secret_source
+) -> runtime.RuntimeConfig:
+    """Translate the Agent's spec into the config its runtime loads.
+
+    `secrets` says where each referenced key is read: the pod's mounted file by default;
+    `agent-operator dev` passes local environment variables or files instead.
+    """
+    model = _model(spec.model, secrets)
+    tools = tuple(_tool(tool, meta.namespace, secrets) for tool in spec.tools)
     return runtime.RuntimeConfig(
         agent=runtime.AgentIdentity(name=meta.name, namespace=meta.namespace),
-        model=_model(spec.model),
+        model=model,
         instructions=spec.instructions,
-        tools=tuple(_tool(tool, meta.namespace) for tool in spec.tools),
+        tools=tools,
         response_format=_response_format(spec.response_format),
         limits=runtime.Limits(**spec.limits.model_dump()),
-        egress=runtime.Egress(allow_hosts=spec.egress.allow_hosts),
+        egress=runtime.Egress(allow_hosts=spec.egress.allow_hosts or declared_hosts(model, tools)),
         observability=runtime.Observability(
             otlp_endpoint=spec.observability.otlp_endpoint,
             log_content=spec.observability.log_content,
             service_name=spec.observability.service_name or meta.name,
         ),
         auth=runtime.Auth(
-            bearer_token=secret_source(spec.auth.bearer_token_secret_ref)
+            bearer_token=secrets(spec.auth.bearer_token_secret_ref)
             if spec.auth is not None and spec.auth.bearer_token_secret_ref is not None
             else None
         ),
@@ -75,11 +91,30 @@ def runtime_config(meta: AgentMeta, spec: AgentSpec) -> runtime.RuntimeConfig:
     )
 
 
-def _model(model: ModelSpec) -> runtime.ModelConfig:
+def declared_hosts(
+    model: runtime.ModelConfig, tools: tuple[runtime.ToolConfig, ...]
+) -> tuple[str, ...]:
+    """Every host the Agent names (model, tools, MCP servers, other Agents), sorted, once each.
+
+    This is the allowlist of an Agent whose `egress.allowHosts` is empty: what it declares and
+    nothing more.
+    """
+    return tuple(sorted(set(_hosts(model, tools))))
+
+
+def _hosts(model: runtime.ModelConfig, tools: tuple[runtime.ToolConfig, ...]) -> Iterator[str]:
+    yield (urlsplit(model.endpoint).hostname or "") if model.endpoint else MISTRAL_API_HOST
+    for tool in tools:
+        for target in (tool.http, tool.mcp, tool.agent):
+            if target is not None:
+                yield urlsplit(target.url).hostname or ""
+
+
+def _model(model: ModelSpec, secrets: SecretSourcing) -> runtime.ModelConfig:
     return runtime.ModelConfig(
         name=model.name,
         endpoint=model.endpoint,
-        api_key=secret_source(model.api_key_secret_ref) if model.api_key_secret_ref else None,
+        api_key=secrets(model.api_key_secret_ref) if model.api_key_secret_ref else None,
         temperature=model.temperature,
         top_p=model.top_p,
         max_tokens=model.max_tokens,
@@ -92,36 +127,36 @@ def _retry(retry: RetrySpec) -> runtime.RetryPolicy:
     return runtime.RetryPolicy(**retry.model_dump())
 
 
-def _tool(tool: ToolSpec, namespace: str) -> runtime.ToolConfig:
+def _tool(tool: ToolSpec, namespace: str, secrets: SecretSourcing) -> runtime.ToolConfig:
     parameters = {} if tool.parameters is None else {"parameters": tool.parameters}
     return runtime.ToolConfig(
         name=tool.name,
         description=tool.description,
         output_schema=tool.output_schema,
-        http=_http(tool.http) if tool.http else None,
-        mcp=_mcp(tool.mcp) if tool.mcp else None,
+        http=_http(tool.http, secrets) if tool.http else None,
+        mcp=_mcp(tool.mcp, secrets) if tool.mcp else None,
         agent=_agent(tool.agent, namespace) if tool.agent else None,
         require_approval=tool.require_approval,
         **parameters,
     )
 
 
-def _http(http: HttpToolSpec) -> runtime.HttpToolConfig:
+def _http(http: HttpToolSpec, secrets: SecretSourcing) -> runtime.HttpToolConfig:
     return runtime.HttpToolConfig(
         url=http.url,
         method=http.method,
-        headers=_headers(http.headers),
+        headers=_headers(http.headers, secrets),
         timeout_seconds=http.timeout_seconds,
         retry=runtime.HttpRetryPolicy(**http.retry.model_dump()),
         idempotency_key_header=http.idempotency_key_header,
     )
 
 
-def _mcp(mcp: McpToolSpec) -> runtime.McpToolConfig:
+def _mcp(mcp: McpToolSpec, secrets: SecretSourcing) -> runtime.McpToolConfig:
     return runtime.McpToolConfig(
         url=mcp.url,
         include=mcp.include,
-        headers=_headers(mcp.headers),
+        headers=_headers(mcp.headers, secrets),
         timeout_seconds=mcp.timeout_seconds,
         refresh_seconds=mcp.refresh_seconds,
     )
@@ -137,14 +172,14 @@ def _agent(agent: AgentToolSpec, namespace: str) -> runtime.AgentToolConfig:
     )
 
 
-def _headers(headers: tuple[HeaderSpec, ...]) -> tuple[runtime.Header, ...]:
+def _headers(
+    headers: tuple[HeaderSpec, ...], secrets: SecretSourcing
+) -> tuple[runtime.Header, ...]:
     return tuple(
         runtime.Header(
             name=header.name,
             value=header.value,
-            value_from=secret_source(header.value_from.secret_key_ref)
-            if header.value_from
-            else None,
+            value_from=secrets(header.value_from.secret_key_ref) if header.value_from else None,
         )
         for header in headers
     )

@@ -58,3 +58,9 @@ def test_operator_failover_kills_the_active_replica_once_and_prints_its_table() 
     out = run("operator_failover.py", "--runs", "1", "--lifetime", "6")
     assert "| Ready after SIGKILL (s)" in out
     assert "failover: median" in out
+
+
+def test_demo_install_measures_one_set_of_extras_and_prints_its_table() -> None:
+    out = run("demo_install.py", "--extras", "operator")  # the smallest set: a few packages
+    assert "| [operator]" in out
+    assert "MB on disk" in out

@@ -103,8 +103,14 @@ def test_crd_prints_the_generated_crd(capsys: pytest.CaptureFixture[str]) -> Non
     assert capsys.readouterr().out == crd_yaml()
 
 
-def test_run_hands_its_options_to_the_handlers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_hands_its_options_to_the_handlers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import types
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
 
     calls: list[dict[str, Any]] = []
     fake = types.ModuleType("agent_operator.handlers")
@@ -138,6 +144,29 @@ def test_run_hands_its_options_to_the_handlers(monkeypatch: pytest.MonkeyPatch) 
             "debug": False,
         }
     ]
+
+
+def test_run_without_a_cluster_says_in_one_line_what_it_looked_for_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    status = cli.main(["run"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err.count("\n") == 1
+    assert "no cluster" in err
+    assert str(tmp_path / "absent") in err
+    assert "KUBERNETES_SERVICE_HOST" in err
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"agent-operator {version('agent-operator')}"
 
 
 def test_run_cannot_mix_namespaces_and_all_namespaces() -> None:

@@ -128,5 +128,6 @@ def test_the_resource_is_named_for_kubectl() -> None:
     names = crd["spec"]["names"]
     assert crd["metadata"]["name"] == "agents.agent-operator.io"
     assert (names["kind"], names["plural"], names["shortNames"]) == ("Agent", "agents", ["ag"])
-    assert "all" in names["categories"]
+    assert names["categories"] == ["agent-operator"]  # `kubectl get agent-operator`
+    assert "all" not in names["categories"]  # `kubectl delete all --all` leaves Agents alone
     assert crd["spec"]["scope"] == "Namespaced"

@@ -6,9 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-from helm_python.errors import HelmValuesError
-
 from tests.chart.rendering import operator_container, render
 from tests.workflows.workflows import load, steps
 
@@ -43,11 +40,6 @@ def test_the_release_sets_both_repositories_and_both_digests() -> None:
     }
 
 
-@pytest.mark.xfail(
-    raises=HelmValuesError,
-    strict=True,
-    reason="the chart takes no image digest yet: its schema refuses `digest`",
-)
 def test_the_packaged_chart_runs_both_images_by_the_digest_the_release_pushed() -> None:
     container = operator_container(render(released_values()))
     assert container["image"].endswith("@" + DIGESTS["OPERATOR_DIGEST"])

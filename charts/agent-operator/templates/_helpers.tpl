@@ -64,17 +64,27 @@ The operator's ServiceAccount name.
 {{- end }}
 
 {{/*
-The operator image reference; the tag defaults to the chart's appVersion.
+The operator image reference: pinned by `image.digest` when set, else by the tag, which defaults
+to the chart's appVersion.
 */}}
 {{- define "agent-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{/*
-The default runtime image of Agents; the tag defaults to the chart's appVersion.
+The default runtime image of Agents: pinned by `runtime.image.digest` when set, else by the tag,
+which defaults to the chart's appVersion.
 */}}
 {{- define "agent-operator.runtimeImage" -}}
+{{- if .Values.runtime.image.digest }}
+{{- printf "%s@%s" .Values.runtime.image.repository .Values.runtime.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.runtime.image.repository (default .Chart.AppVersion .Values.runtime.image.tag) }}
+{{- end }}
 {{- end }}
 
 {{/*
