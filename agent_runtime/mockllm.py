@@ -34,6 +34,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from agent_runtime.mock_agents import agent_routes
+
 #: Longest wait for a background server to start or stop; a test never hangs past it.
 SERVER_WAIT_SECONDS = 10.0
 #: The model name the fake lists and answers as, unless the request names one.
@@ -350,6 +352,7 @@ def create_app(mock: MockLLM) -> Starlette:
             Route("/v1/chat/completions", completions, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/demo/weather", weather, methods=["GET"]),
+            *agent_routes(mock),
         ]
     )
 
