@@ -123,7 +123,10 @@ def _read(path: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from agent_operator import handlers  # Kopf is needed only to run
+    from agent_operator import (
+        handlers,  # Kopf is needed only to run
+        hosted_handlers,  # noqa: F401 (registers its handlers)
+    )
 
     handlers.run(
         namespaces=list(args.namespaces),

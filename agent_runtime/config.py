@@ -258,6 +258,11 @@ class RuntimeConfig(_Model):
     egress: Egress = Egress()
     observability: Observability = Observability()
     auth: Auth = Auth()
+    hosted_agent_id: str | None = Field(
+        default=None,
+        description="The agent's id on Mistral's platform, once the operator published it; "
+        "read only by a runtime that starts conversations by `agent_id`.",
+    )
 
     def to_json(self) -> str:
         """The canonical rendering: stable key order, aliases, defaults included."""

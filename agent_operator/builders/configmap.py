@@ -68,6 +68,7 @@ def runtime_config(meta: AgentMeta, spec: AgentSpec) -> runtime.RuntimeConfig:
             if spec.auth is not None and spec.auth.bearer_token_secret_ref is not None
             else None
         ),
+        hosted_agent_id=meta.hosted_agent_id if spec.mistral and spec.mistral.publish else None,
     )
 
 
