@@ -249,3 +249,19 @@ def test_the_api_key_is_in_no_status_event_or_log_line(
         assert SECRET_VALUE not in text
         assert encoded not in text
     assert "Published Agent demo/weather as Mistral agent" in hosted_operator.log
+
+
+def test_a_restarted_operator_reads_the_hosted_agent_once_and_writes_nothing_to_it(
+    hosted_operator: OperatorProcess, agents: Agents, mock_llm: MockLLM
+) -> None:
+    agents.create(published(mock_llm, "weather"))
+    agent_id = wait_published(agents, "weather")["agentId"]
+    hosted_operator.stop()
+    mock_llm.reset()
+
+    hosted_operator.start()
+
+    wait_for(lambda: agent_calls(mock_llm), what="the resumed operator to call Mistral")
+    agents.wait_ready("weather")
+    assert agent_calls(mock_llm) == [f"/v1/agents/{agent_id}"]  # one get: in step, no update
+    assert wait_published(agents, "weather")["agentId"] == agent_id
