@@ -56,21 +56,8 @@ class HostedAgent:
     completion_args: Mapping[str, Any]
     tools: tuple[Mapping[str, Any], ...]
 
-    @property
-    def digest(self) -> str:
-        """The sha256 of every published field: it changes exactly when they do."""
-        fields = {
-            "name": self.name,
-            "model": self.model,
-            "instructions": self.instructions,
-            "description": self.description,
-            "completion_args": dict(self.completion_args),
-            "tools": [dict(tool) for tool in self.tools],
-        }
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
-
-    def request(self) -> dict[str, Any]:
-        """The keyword arguments of `beta.agents.create_async` and `update_async`."""
+    def fields(self) -> dict[str, Any]:
+        """The published fields, as the Agents API names them."""
         return {
             "name": self.name,
             "model": self.model,
@@ -78,8 +65,17 @@ class HostedAgent:
             "description": self.description,
             "completion_args": dict(self.completion_args),
             "tools": [dict(tool) for tool in self.tools],
-            "metadata": {UID_KEY: self.uid, AGENT_KEY: self.agent, DIGEST_KEY: self.digest},
         }
+
+    @property
+    def digest(self) -> str:
+        """The sha256 of every published field: it changes exactly when they do."""
+        return hashlib.sha256(json.dumps(self.fields(), sort_keys=True).encode()).hexdigest()
+
+    def request(self) -> dict[str, Any]:
+        """The keyword arguments of `beta.agents.create_async` and `update_async`."""
+        metadata = {UID_KEY: self.uid, AGENT_KEY: self.agent, DIGEST_KEY: self.digest}
+        return {**self.fields(), "metadata": metadata}
 
 
 def desired_agent(namespace: str, name: str, uid: str, spec: AgentSpec) -> HostedAgent:

@@ -21,7 +21,7 @@ from agent_runtime.mockllm import MockLLM
 from tests.emulator import EmulatorServer
 
 from .agents import NAMESPACE, Agents, agent
-from .operator import OperatorProcess, wait_for
+from .operator import OperatorProcess, running_operator, wait_for
 
 SECRET_VALUE = "sk-hosted-do-not-leak-81c2"
 FINALIZER = "agent-operator.io/finalizer"
@@ -47,12 +47,8 @@ def hosted_operator(
         "AGENT_OPERATOR_MISTRAL_TIMEOUT_SECONDS": "1",
         "AGENT_OPERATOR_MISTRAL_RETRY_MAX_DELAY_SECONDS": "2",
     }
-    process = OperatorProcess(k8s_kubeconfig, tmp_path / "operator.log", env=env).start()
-    try:
+    with running_operator(k8s_kubeconfig, tmp_path / "operator.log", env=env) as process:
         yield process
-    finally:
-        process.stop()
-        print(process.log[-20000:])  # shown by pytest only when the test failed
 
 
 @pytest.fixture
