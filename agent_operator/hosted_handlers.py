@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import kopf
+from mistralai.client import Mistral
 
 from agent_operator import hosted
 from agent_operator.kube import Kube, KubeError, ObjectRef
@@ -164,7 +165,7 @@ class _NoApiKey(Exception):
     """The Secret or key that holds the API key does not exist (names them, never a value)."""
 
 
-async def _client(ctx: HostedContext, body: kopf.Body, spec: AgentSpec) -> Any:
+async def _client(ctx: HostedContext, body: kopf.Body, spec: AgentSpec) -> Mistral:
     ref = spec.model.api_key_secret_ref
     api_key: str | None = None
     if ref is not None:
@@ -213,9 +214,8 @@ async def _delete(
         kopf.warn(body, reason="UnpublishSkipped", message=message)
         log.warning("Left Mistral agent %s of Agent %s/%s: %s", agent_id, *_key(body), exc)
         return
-    except hosted.MistralApiError as exc:
-        if not releasing:
-            await _failed(ctx, body, exc.reason, str(exc), generation)
+    except hosted.MistralApiError as exc:  # the Agent waits, and its status says why
+        await _failed(ctx, body, exc.reason, str(exc), generation)
         raise kopf.TemporaryError(str(exc), delay=_delay(ctx, exc, retry)) from None
     log.info(
         "Deleted Mistral agent %s of Agent %s/%s%s",

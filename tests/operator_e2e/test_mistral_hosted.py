@@ -261,3 +261,22 @@ def test_a_restarted_operator_reads_the_hosted_agent_once_and_writes_nothing_to_
     agents.wait_ready("weather")
     assert agent_calls(mock_llm) == [f"/v1/agents/{agent_id}"]  # one get: in step, no update
     assert wait_published(agents, "weather")["agentId"] == agent_id
+
+
+def test_an_agent_waits_for_its_hosted_agent_to_be_deleted_while_the_api_fails(
+    hosted_operator: OperatorProcess, agents: Agents, mock_llm: MockLLM, sdk: Mistral
+) -> None:
+    agents.create(published(mock_llm, "weather"))
+    agent_id = wait_published(agents, "weather")["agentId"]
+    mock_llm.fail_next(status=503, times=2)
+
+    agents.delete("weather")
+
+    failed = agents.wait_condition("weather", "Published", "False", "MistralServerError")
+    assert f"Deleting Mistral agent {agent_id} failed" in failed["message"]
+    assert (agents.get("weather") or {})["metadata"].get("deletionTimestamp")
+    wait_for(lambda: agents.get("weather") is None, what="the Agent to be gone")
+    deletes = [p for p in agent_calls(mock_llm) if p == f"/v1/agents/{agent_id}"]
+    assert len(deletes) == 3  # two failed, one done: a retry per failure
+    with pytest.raises(mistral_errors.SDKError):
+        sdk.beta.agents.get(agent_id=agent_id)
