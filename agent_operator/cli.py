@@ -222,7 +222,10 @@ def _run(args: argparse.Namespace) -> int:
     if looked is not None:
         sys.stderr.write(f"agent-operator run: no cluster to connect to: looked for {looked}\n")
         return EXIT_NO_CLUSTER
-    from agent_operator import handlers  # Kopf is needed only to run
+    from agent_operator import (
+        handlers,  # Kopf is needed only to run
+        hosted_handlers,  # noqa: F401 (registers its handlers)
+    )
 
     handlers.run(
         namespaces=list(args.namespaces),

@@ -3,13 +3,15 @@
 The official `kubernetes` client is synchronous, so each call runs on a small thread pool of
 its own and the handlers await it: Kopf's event loop never blocks on the network. Children
 are written with server-side apply under one field manager; whether one needs writing is the
-pure `drift` module's call, not this one's. Secrets are read only to learn which keys exist:
-their values never leave `secret_keys`.
+pure `drift` module's call, not this one's. Secrets are read to learn which keys exist
+(`secret_keys`); one value is read only for a Mistral-hosted agent's API key (`secret_value`),
+which hands it straight to the SDK client and never to a log, an Event or a status.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
 import json
@@ -223,6 +225,21 @@ class Kube:
             return frozenset(secret.get("data") or {}) | frozenset(secret.get("stringData") or {})
 
         return await self._run(keys)
+
+    async def secret_value(self, namespace: str, name: str, key: str) -> str | None:
+        """One decoded value of a Secret; None when the Secret or the key does not exist."""
+        ref = ObjectRef("v1", "Secret", namespace, name)
+
+        def value() -> str | None:
+            secret = self._request(f"Getting {ref}", "GET", ref.path()) or {}
+            if key in (secret.get("stringData") or {}):
+                return str(secret["stringData"][key])
+            encoded = (secret.get("data") or {}).get(key)
+            if encoded is None:
+                return None
+            return base64.b64decode(encoded).decode("utf-8").strip()
+
+        return await self._run(value)
 
 
 def _error_from(action: str, status: int, raw: bytes, retry_after: str | None) -> KubeError:

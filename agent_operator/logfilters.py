@@ -38,7 +38,13 @@ class QuietWatchHandlers(logging.Filter):
     """
 
     def __init__(
-        self, watching: Iterable[str] = ("remember_agent", "index_child", "follow_child")
+        self,
+        watching: Iterable[str] = (
+            "remember_agent",
+            "index_child",
+            "follow_child",
+            "keep_published_status",
+        ),
     ) -> None:
         super().__init__()
         # Kopf's handler ids are the functions' names.

@@ -22,7 +22,13 @@ from typing import Any, cast
 import kopf
 
 from agent_operator import status as status_mod
-from agent_operator.builders import AgentMeta, DesiredChildren, build_children, referenced_secrets
+from agent_operator.builders import (
+    AgentMeta,
+    DesiredChildren,
+    build_children,
+    hosted_agent_id,
+    referenced_secrets,
+)
 from agent_operator.drift import with_applied_hash
 from agent_operator.kube import KubeError, ObjectRef
 from agent_operator.ownership import ForeignChild, controlled_by, needs_apply
@@ -94,7 +100,11 @@ async def _reconcile(
         raise kopf.PermanentError(f"Invalid spec: {exc}") from None
     state.invalid_spec = None
     agent_meta = AgentMeta(
-        name=meta["name"], namespace=meta["namespace"], uid=state.uid, generation=state.generation
+        name=meta["name"],
+        namespace=meta["namespace"],
+        uid=state.uid,
+        generation=state.generation,
+        hosted_agent_id=hosted_agent_id(body),
     )
     desired = build_children(agent_meta, spec, ctx.settings)
     _remember_identity(state, desired)

@@ -50,6 +50,12 @@ class OperatorSettings(BaseModel):
     secret_retry_max_delay_seconds: float = Field(
         default=60.0, gt=0, description="Longest wait before re-checking a missing Secret."
     )
+    mistral_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Timeout of one call to Mistral's Agents API."
+    )
+    mistral_retry_max_delay_seconds: float = Field(
+        default=300.0, gt=0, description="Longest wait before retrying a failed publish."
+    )
     default_resources: dict[str, dict[str, str]] = Field(
         default_factory=_default_resources,
         description="`resources` of the runtime container when an Agent sets none (JSON).",

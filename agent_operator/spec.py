@@ -619,6 +619,34 @@ STATE_NEEDS_SHARED_STORE = CelRule(
 )
 
 
+# --- publishing on Mistral's platform --------------------------------------------------------
+
+
+class MistralSpec(_Spec):
+    """A copy of the Agent kept on Mistral's platform, as an agent of its Agents API."""
+
+    publish: bool = Field(
+        default=False,
+        description="Keep a Mistral-hosted agent in step with this Agent: created, updated "
+        "(a new version and a version alias per generation) and deleted with it.",
+    )
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="Name of the hosted agent; unset: `<namespace>-<name>` of the Agent.",
+    )
+    description: str | None = Field(
+        default=None, max_length=4096, description="Description of the hosted agent."
+    )
+    deletion_policy: Literal["Delete", "Retain"] = Field(
+        default="Delete",
+        description="What happens to the hosted agent when the Agent is deleted or stops "
+        "publishing: `Delete` deletes it (the Agent then carries a finalizer until it is "
+        "done); `Retain` leaves it on Mistral's platform.",
+    )
+
+
 AUTOSCALING_NEEDS_CPU_REQUEST = CelRule(
     rule="!has(self.autoscaling) || !has(self.resources) || !has(self.resources.requests)"
     " || 'cpu' in self.resources.requests",
@@ -690,6 +718,10 @@ class AgentSpec(_Spec):
     budget: BudgetSpec | None = Field(
         default=None, description="Token budgets per conversation and per day; unset: none."
     )
+    mistral: MistralSpec | None = Field(
+        default=None,
+        description="Publish the Agent on Mistral's platform, as a hosted agent with versions.",
+    )
 
     @model_validator(mode="after")
     def _tool_names_unique(self) -> AgentSpec:
@@ -744,6 +776,19 @@ class Condition(_Spec):
     )
 
 
+class HostedAgentStatus(_Spec):
+    """The Mistral-hosted copy of the Agent, as last published."""
+
+    agent_id: str | None = Field(default=None, max_length=256, description="Its agent id.")
+    version: int | None = Field(default=None, ge=0, description="Its version in step.")
+    alias: str | None = Field(
+        default=None, max_length=256, description="The version alias of this generation."
+    )
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="The generation last published."
+    )
+
+
 class AgentStatus(_Spec):
     """What the operator last observed of the Agent's children."""
 
@@ -766,6 +811,9 @@ class AgentStatus(_Spec):
         max_length=16,
         description="Current conditions, one per type.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+    mistral: HostedAgentStatus | None = Field(
+        default=None, description="The Mistral-hosted agent, when `spec.mistral.publish` is set."
     )
 
 

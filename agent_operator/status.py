@@ -10,6 +10,9 @@ Conditions:
   available. `False` with a reason says what is in the way.
 - `ResolvedRefs`: every referenced Secret and key exists (names the first missing one).
 
+Conditions of other types (`Published`, written by the hosted-agent handlers) are kept as
+they are.
+
 `Ready` is `False` with reason `ChildNotOwned` when an object stands where a child should be
 but another owner controls it: the operator never takes it over; the message names it.
 """
@@ -138,12 +141,17 @@ def desired_status(facts: Facts, current: Mapping[str, Any]) -> dict[str, Any]:
     ready = ready_condition(facts, refs_ok)
     dep_status = (facts.deployment or {}).get("status") or {}
     observed = facts.generation if facts.observed else current.get("observedGeneration")
+    others = [
+        dict(c)
+        for c in current.get("conditions") or []
+        if c.get("type") not in (READY, RESOLVED_REFS)
+    ]
     status: dict[str, Any] = {
         "replicas": int(dep_status.get("replicas") or 0),
         "readyReplicas": int(dep_status.get("readyReplicas") or 0),
         "selector": facts.selector,
         "endpoint": facts.endpoint,
-        "conditions": merge_conditions(current.get("conditions") or [], [ready, refs]),
+        "conditions": [*merge_conditions(current.get("conditions") or [], [ready, refs]), *others],
     }
     if observed is not None:
         status["observedGeneration"] = observed

@@ -336,6 +336,11 @@ class RuntimeConfig(_Model):
         default=None, description="None: stateless, the client sends the whole history."
     )
     budget: Budget | None = None
+    hosted_agent_id: str | None = Field(
+        default=None,
+        description="The agent's id on Mistral's platform, once the operator published it; "
+        "read only by a runtime that starts conversations by `agent_id`.",
+    )
 
     def to_json(self) -> str:
         """The canonical rendering: stable key order, aliases, defaults included."""

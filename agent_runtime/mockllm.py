@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from agent_runtime.mock_agents import agent_routes
 from agent_runtime.testing import running_app
 
 #: The model name the fake lists and answers as, unless the request names one.
@@ -358,6 +359,7 @@ def create_app(mock: MockLLM) -> Starlette:
             Route("/v1/chat/completions", completions, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/demo/weather", weather, methods=["GET"]),
+            *agent_routes(mock),
         ]
     )
 

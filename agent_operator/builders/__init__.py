@@ -7,7 +7,13 @@ functions return and apply it with server-side apply. One module per child kind.
 from agent_operator.builders.children import agent_meta, build_children, render_agent
 from agent_operator.builders.configmap import config_hash, render_config, runtime_config
 from agent_operator.builders.deployment import CONFIG_HASH_ANNOTATION
-from agent_operator.builders.meta import AgentMeta, ChildKey, DesiredChildren, Manifest
+from agent_operator.builders.meta import (
+    AgentMeta,
+    ChildKey,
+    DesiredChildren,
+    Manifest,
+    hosted_agent_id,
+)
 from agent_operator.builders.names import (
     ChildKind,
     agent_service_url,
@@ -33,6 +39,7 @@ __all__ = [
     "child_labels",
     "child_name",
     "config_hash",
+    "hosted_agent_id",
     "label_value",
     "referenced_secrets",
     "render_agent",

@@ -16,7 +16,13 @@ from agent_operator.builders.horizontalpodautoscaler import (
     API_VERSION as HPA_API_VERSION,
 )
 from agent_operator.builders.horizontalpodautoscaler import build_horizontal_pod_autoscaler
-from agent_operator.builders.meta import AgentMeta, DesiredChildren, Manifest, child_key
+from agent_operator.builders.meta import (
+    AgentMeta,
+    DesiredChildren,
+    Manifest,
+    child_key,
+    hosted_agent_id,
+)
 from agent_operator.builders.networkpolicy import build_network_policy
 from agent_operator.builders.poddisruptionbudget import (
     API_VERSION as PDB_API_VERSION,
@@ -82,6 +88,7 @@ def agent_meta(obj: Mapping[str, Any]) -> AgentMeta:
         namespace=str(namespace),
         uid=metadata.get("uid"),
         generation=generation if isinstance(generation, int) else None,
+        hosted_agent_id=hosted_agent_id(obj),
     )
 
 

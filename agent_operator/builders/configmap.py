@@ -88,6 +88,7 @@ def runtime_config(
         ),
         conversations=_conversations(spec.conversations),
         budget=runtime.Budget(**spec.budget.model_dump()) if spec.budget else None,
+        hosted_agent_id=meta.hosted_agent_id if spec.mistral and spec.mistral.publish else None,
     )
 
 

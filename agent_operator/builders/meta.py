@@ -6,6 +6,7 @@ their whole answer: the objects that must exist, and the keys of optional ones t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,15 @@ class AgentMeta:
     namespace: str
     uid: str | None = None
     generation: int | None = None
+    #: The id of the Agent's Mistral-hosted copy, from its status, once published.
+    hosted_agent_id: str | None = None
+
+
+def hosted_agent_id(obj: Mapping[str, Any]) -> str | None:
+    """The Mistral agent id in an Agent object's `status.mistral`, if it was published."""
+    hosted = (obj.get("status") or {}).get("mistral")
+    agent_id = hosted.get("agentId") if isinstance(hosted, Mapping) else None
+    return agent_id if isinstance(agent_id, str) and agent_id else None
 
 
 @dataclass(frozen=True)

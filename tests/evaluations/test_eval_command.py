@@ -61,7 +61,7 @@ def test_the_example_passes_against_the_mock_model_with_exit_status_0() -> None:
         "reports-the-weather-of-the-city-asked": "passed",
         "says-when-the-weather-service-fails": "passed",
     }
-    assert "AgentEvaluation default/weather-smoke: 2/2 passed (AllCasesPassed" in run.stdout
+    assert "AgentEvaluation demo/weather-smoke: 2/2 passed (AllCasesPassed" in run.stdout
 
 
 @pytest.mark.slow
@@ -110,7 +110,7 @@ def test_an_unknown_agent_is_a_clear_error_with_exit_status_2(tmp_path: Path) ->
     run = eval_command(written(tmp_path, obj), "--mock")
     assert run.returncode == 2
     assert run.stderr == (
-        "error: AgentNotFound: Agent default/forecast not found; found default/weather\n"
+        "error: AgentNotFound: Agent demo/forecast not found; found demo/weather\n"
     )
 
 

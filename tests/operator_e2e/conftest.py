@@ -12,7 +12,7 @@ from kubernetes import client
 from tests.emulator import EmulatorServer
 
 from .agents import Agents
-from .operator import OperatorProcess
+from .operator import OperatorProcess, running_operator
 
 
 @pytest.fixture
@@ -27,12 +27,8 @@ def operator(
     cluster: EmulatorServer, k8s_kubeconfig: Path, tmp_path: Path
 ) -> Iterator[OperatorProcess]:
     """`agent-operator run` against the emulator; stopped (and its log shown) at the end."""
-    process = OperatorProcess(k8s_kubeconfig, tmp_path / "operator.log").start()
-    try:
+    with running_operator(k8s_kubeconfig, tmp_path / "operator.log") as process:
         yield process
-    finally:
-        process.stop()
-        print(process.log[-20000:])  # shown by pytest only when the test failed
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ read. Every wait here is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -15,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -43,6 +44,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_operator(
+    kubeconfig: Path, log_path: Path, env: dict[str, str] | None = None
+) -> Iterator[OperatorProcess]:
+    """`agent-operator run` for one test; stopped (and its log shown) at the end."""
+    process = OperatorProcess(kubeconfig, log_path, env=env).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        print(process.log[-20000:])  # shown by pytest only when the test failed
 
 
 class OperatorProcess:

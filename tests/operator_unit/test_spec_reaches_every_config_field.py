@@ -30,6 +30,8 @@ EVERYTHING = Path(__file__).parent / "cases" / "valid" / "everything.yaml"
 OPERATOR_COMPUTED = {
     "RuntimeConfig.version": "the version of the contract itself, always the current one",
     "SecretSource.env": "the operator mounts every Secret as a file; env is for local runs",
+    "RuntimeConfig.hostedAgentId": "read from the Agent's status.mistral, which the operator "
+    "writes once it has published the Agent (spec.mistral.publish sets it in motion)",
     "Conversations.maxConversations": "the in-process store's cap, a guard of the pod's memory "
     "that only matters with one replica; kept at the runtime's default",
     "Conversations.storeTimeoutSeconds": "the deadline of one store call, an operational "

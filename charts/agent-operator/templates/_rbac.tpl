@@ -73,7 +73,8 @@ the chart passes exact names (`-n NAME`), so Kopf needs no namespace observation
   verbs: ["get", "create", "patch", "delete"]
 # Application: each child's owner reference blocks its Agent's deletion until the child is gone
 # (blockOwnerDeletion); where the OwnerReferencesPermissionEnforcement admission plugin runs,
-# setting that needs update on the owner's finalizers. No finalizer is ever set.
+# setting that needs update on the owner's finalizers. The only finalizer set is Kopf's, on an
+# Agent published on Mistral's platform with deletionPolicy Delete (added by patching the Agent).
 - apiGroups: ["agent-operator.io"]
   resources: ["agents/finalizers"]
   verbs: ["update"]
@@ -94,8 +95,10 @@ the chart passes exact names (`-n NAME`), so Kopf needs no namespace observation
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
   verbs: ["list", "watch"]
-# Application: the operator checks that the Secrets and keys an Agent references exist.
-# Read-only: it never writes Secrets and never copies their values.
+# Application: the operator checks that the Secrets and keys an Agent references exist, and
+# reads the model's API key of an Agent published on Mistral's platform, to call the Agents
+# API with it. Read-only, by name (no list or watch): it never writes Secrets and never copies
+# their values. resourceNames cannot narrow it: each Agent names its own Secret.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get"]
