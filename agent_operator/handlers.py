@@ -193,7 +193,9 @@ def run(
         logging.getLogger("urllib3").setLevel(logging.WARNING)
     if not (verbose or debug):
         logging.getLogger("kopf.objects").addFilter(
-            QuietWatchHandlers(("remember_agent", INDEX_CHILD, FOLLOW_CHILD))
+            QuietWatchHandlers(
+                ("remember_agent", INDEX_CHILD, FOLLOW_CHILD, "keep_published_status")
+            )
         )
     memo = kopf.Memo(metrics_port=metrics_port)
     asyncio.run(
