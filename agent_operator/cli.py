@@ -36,6 +36,8 @@ EXIT_INVALID = 2
 EXIT_NO_CLUSTER = 1
 #: Where a pod's service account credentials are, when the operator runs in a cluster.
 IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 (a path)
+#: How `run` writes its log: JSON lines for a cluster's log pipeline, or text for a terminal.
+LOG_FORMATS = ("json", "text")
 #: The log levels `dev` passes to the runtime.
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -94,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
         "--liveness", metavar="URL", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz"
     )
     run.add_argument("--metrics-port", type=int, metavar="N", help="port of /metrics; none: off")
+    run.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="json",
+        help="json: one object per line, the runtime's fields; text: for reading in a terminal",
+    )
     run.add_argument("--verbose", action="store_true", help="log more")
     run.add_argument("--debug", action="store_true", help="log everything")
     return parser
@@ -234,6 +242,7 @@ def _run(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         verbose=bool(args.verbose),
         debug=bool(args.debug),
+        log_format=str(args.log_format),
     )
     return 0
 

@@ -22,7 +22,7 @@ from prometheus_client import start_http_server
 
 from agent_operator import reconcile as rec
 from agent_operator.kube import CHILD_PLURALS, Kube, ObjectRef
-from agent_operator.logfilters import QuietWatchHandlers, TransientApiErrorsInOneLine
+from agent_operator.logfilters import JsonLines, QuietWatchHandlers, TransientApiErrorsInOneLine
 from agent_operator.ownership import agent_of
 from agent_operator.peering import configure_peering
 from agent_operator.settings import OperatorSettings
@@ -184,11 +184,14 @@ def run(
     metrics_port: int | None = None,
     verbose: bool = False,
     debug: bool = False,
+    log_format: str = "json",
 ) -> None:
     """Run the operator until interrupted (`agent-operator run`)."""
     kopf.configure(verbose=verbose, debug=debug)
     for handler in logging.getLogger().handlers:
         handler.addFilter(TransientApiErrorsInOneLine())
+        if log_format == "json":
+            handler.setFormatter(JsonLines())
     if not debug:  # one line per API call is for debugging only
         logging.getLogger("urllib3").setLevel(logging.WARNING)
     if not (verbose or debug):

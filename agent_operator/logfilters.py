@@ -1,16 +1,43 @@
-"""Log filters that keep the operator's default log to what happened, one line each.
+"""How the operator's log reads: JSON lines by default, and filters that keep it to what happened.
 
 Kopf logs some expected, retried API errors with a traceback, and a "succeeded" line for every
-event a watching handler sees; these filters shorten the first and hide the second unless the
-operator runs with `--verbose` or `--debug`.
+event a watching handler sees; the filters shorten the first and hide the second unless the
+operator runs with `--verbose` or `--debug`. `JsonLines` writes each record as one JSON object
+with the runtime's fields (`time`, `level`, `logger`, `message`), plus the `object` a line is
+about, so one log pipeline reads both.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from kopf._cogs.clients.errors import APIError as KopfApiError  # not re-exported by kopf
+
+#: The parts of Kopf's object reference (`k8s_ref`) a line keeps: enough to find the object.
+OBJECT_FIELDS = ("kind", "namespace", "name")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record, with the same fields as the runtime's log lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        ref = getattr(record, "k8s_ref", None)
+        if isinstance(ref, dict):
+            line["object"] = {key: ref[key] for key in OBJECT_FIELDS if ref.get(key)}
+        if record.exc_info is not None and record.exc_info[0] is not None:
+            line["error_type"] = record.exc_info[0].__name__
+            line["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str, ensure_ascii=False)
 
 
 class TransientApiErrorsInOneLine(logging.Filter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,3 +50,32 @@ def test_verbose_logs_every_watched_event_too(operator: OperatorProcess, agents:
     log = create_one(operator, agents)
     for line in WATCHING:
         assert line in log
+
+
+def test_by_default_every_line_is_one_json_object_with_the_runtimes_fields(
+    quiet_operator: OperatorProcess, agents: Agents
+) -> None:
+    create_one(quiet_operator, agents)
+    lines = [json.loads(line) for line in quiet_operator.log.splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        assert {"time", "level", "logger", "message"} <= line.keys()
+    applied = [line for line in lines if line["message"] == f"Applied Service {NAMESPACE}/weather"]
+    assert len(applied) == 1
+    assert applied[0]["level"] == "info"
+    processed = [line for line in lines if line["message"].startswith("Creation is processed")]
+    assert processed[0]["object"] == {"kind": "Agent", "namespace": NAMESPACE, "name": "weather"}
+
+
+def test_log_format_text_writes_plain_lines_for_a_terminal(
+    cluster: EmulatorServer, k8s_kubeconfig: Path, tmp_path: Path, agents: Agents
+) -> None:
+    process = OperatorProcess(
+        k8s_kubeconfig, tmp_path / "operator.log", verbose=False, args=("--log-format", "text")
+    ).start()
+    try:
+        log = create_one(process, agents)
+    finally:
+        process.stop()
+    assert f"Applied Service {NAMESPACE}/weather" in log
+    assert not any(line.startswith("{") for line in log.splitlines())
