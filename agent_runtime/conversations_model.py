@@ -1,0 +1,297 @@
+"""The model client over Mistral's Conversations API, for agents with built-in tools.
+
+Mistral's built-in tools (`web_search`, `web_search_premium`, `code_interpreter`,
+`image_generation`, `document_library`) run on Mistral's side and are offered only by the
+Conversations API (`beta.conversations`). `ConversationsModelClient` speaks it with the same
+interface as the chat-completions `ModelClient` (`complete` and `stream` over a chat-shaped
+conversation), so the loop's one turn function drives either, and the agent's own function
+tools keep every guarantee of the loop.
+
+A request's first turn starts a conversation (`start`) with the model, the instructions, the
+completion arguments and every tool; each later turn appends the function results to it
+(`append`), found by the `conversation_id` the reply carries in its assistant message.
+
+What a built-in returns is rendered into the answer's text, so every API shape carries it:
+a reference (web search, document library) as a Markdown link `[title](url)`, a file (code
+interpreter, image generation) as `[name](mistral-file://<file id>)`, an image URL as
+`![image](url)`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Status, StatusCode
+
+from agent_runtime.config import ModelConfig
+from agent_runtime.egress import EgressPolicy
+from agent_runtime.model import (
+    _CALL,
+    ModelClient,
+    ModelError,
+    ModelReply,
+    _CallState,
+    _usage,
+)
+from agent_runtime.telemetry import Metrics
+
+__all__ = ["ConversationsModelClient", "render_chunk"]
+
+#: The chat-completions parameters that the Conversations API takes as completion arguments.
+_COMPLETION_ARGS = ("temperature", "top_p", "max_tokens", "stop", "random_seed", "tool_choice")
+
+#: The scheme of a file a built-in produced: fetched with the Files API (`files.download`).
+FILE_SCHEME = "mistral-file://"
+
+
+def render_chunk(chunk: Any) -> str:
+    """One output chunk as text: text as it is, a reference or a file as a Markdown link."""
+    if isinstance(chunk, str):
+        return chunk
+    kind = getattr(chunk, "type", None)
+    if kind == "text":
+        return str(chunk.text)
+    if kind == "tool_reference":
+        url = chunk.url if isinstance(chunk.url, str) else ""
+        return f" [{chunk.title}]({url})" if url else f" [{chunk.title}]"
+    if kind == "tool_file":
+        name = chunk.file_name if isinstance(chunk.file_name, str) else chunk.file_id
+        return f"\n[{name}]({FILE_SCHEME}{chunk.file_id})\n"
+    if kind == "image_url":
+        image = chunk.image_url
+        url = image if isinstance(image, str) else getattr(image, "url", "")
+        return f"\n![image]({url})\n"
+    return ""
+
+
+def _render(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(render_chunk(chunk) for chunk in content or [])
+
+
+def _entries(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Chat-shaped messages as Conversations input entries (system messages excluded)."""
+    entries: list[dict[str, Any]] = []
+    for message in messages:
+        role = message.get("role")
+        if role == "tool":
+            entries.append(
+                {
+                    "type": "function.result",
+                    "tool_call_id": str(message.get("tool_call_id") or ""),
+                    "result": str(message.get("content") or ""),
+                }
+            )
+            continue
+        if role not in ("user", "assistant"):
+            continue
+        text = _render(message.get("content")) if message.get("content") else ""
+        if text or not message.get("tool_calls"):
+            entries.append({"type": "message.input", "role": role, "content": text})
+        for call in message.get("tool_calls") or []:
+            function = call.get("function") or {}
+            entries.append(
+                {
+                    "type": "function.call",
+                    "tool_call_id": str(call.get("id") or ""),
+                    "name": str(function.get("name") or ""),
+                    "arguments": str(function.get("arguments") or "{}"),
+                }
+            )
+    return entries
+
+
+def _conversation_id(messages: Sequence[Mapping[str, Any]]) -> tuple[str | None, int]:
+    """The conversation this request continues, and the index of its last known message."""
+    for i in range(len(messages) - 1, -1, -1):
+        conversation = messages[i].get("conversation_id")
+        if isinstance(conversation, str) and conversation:
+            return conversation, i
+    return None, -1
+
+
+def _function_call(entry: Any) -> dict[str, Any]:
+    arguments = entry.arguments
+    return {
+        "id": entry.tool_call_id,
+        "type": "function",
+        "function": {
+            "name": entry.name,
+            "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments),
+        },
+    }
+
+
+class ConversationsModelClient(ModelClient):
+    """Turns over the Conversations API, with the built-ins and the function tools offered."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        builtins: Sequence[Mapping[str, Any]],
+        egress: EgressPolicy,
+        metrics: Metrics,
+        tracer: trace.Tracer,
+        log_content: bool = False,
+    ) -> None:
+        super().__init__(
+            config, egress=egress, metrics=metrics, tracer=tracer, log_content=log_content
+        )
+        self._builtins = [dict(b) for b in builtins]
+
+    def _request(self, messages: list[dict[str, Any]], extra: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments of `start` (a new conversation) or `append` (to the one continued)."""
+        completion = {k: extra[k] for k in _COMPLETION_ARGS if extra.get(k) is not None}
+        if extra.get("response_format") is not None:
+            completion["response_format"] = extra["response_format"]
+        conversation, last = _conversation_id(messages)
+        if conversation is not None:
+            return {
+                "conversation_id": conversation,
+                "inputs": _entries(messages[last + 1 :]),
+                "completion_args": completion or None,
+            }
+        system = [str(m.get("content") or "") for m in messages if m.get("role") == "system"]
+        request: dict[str, Any] = {
+            "model": self.config.name,
+            "inputs": _entries(messages),
+            "tools": self._builtins + list(extra.get("tools") or []),
+            "store": True,
+        }
+        if system:
+            request["instructions"] = "\n\n".join(system)
+        if completion:
+            request["completion_args"] = completion
+        return request
+
+    def _fail(self, span: trace.Span, started: float, exc: BaseException, state: _CallState) -> Any:
+        error = exc if isinstance(exc, ModelError) else self._error(exc, state)
+        self._record(started, error.kind, None)
+        span.set_attribute("error.type", error.kind)
+        span.set_status(Status(StatusCode.ERROR, str(error)))
+        span.end()
+        return error
+
+    def _done(self, span: trace.Span, started: float, reply: ModelReply) -> None:
+        self._record(started, "ok", reply.usage)
+        self._finish_span(span, reply)
+        span.end()
+
+    async def complete(
+        self,
+        messages: list[dict[str, Any]],
+        extra: Mapping[str, Any],
+        *,
+        parent: Context | None = None,
+    ) -> ModelReply:
+        """One turn of the conversation, not streamed; raises `ModelError`."""
+        self._check_egress()
+        request = self._request(messages, extra)
+        span = self._start_span(parent, {"messages": messages, **extra})
+        state = _CallState(limit=self.config.retry.attempts)
+        token = _CALL.set(state)
+        started = time.perf_counter()
+        conversations = self._sdk.beta.conversations
+        try:
+            if "conversation_id" in request:
+                response = await conversations.append_async(**request)
+            else:
+                response = await conversations.start_async(**request)
+            reply = self._reply(response)
+        except Exception as exc:
+            raise self._fail(span, started, exc, state) from None
+        finally:
+            _CALL.reset(token)
+        self._done(span, started, reply)
+        return reply
+
+    def _reply(self, response: Any) -> ModelReply:
+        text: list[str] = []
+        calls: list[dict[str, Any]] = []
+        for entry in response.outputs:
+            kind = getattr(entry, "type", None)
+            if kind == "message.output":
+                text.append(_render(entry.content))
+            elif kind == "function.call":
+                calls.append(_function_call(entry))
+        return self._message("".join(text), calls, response.conversation_id, response.usage)
+
+    def _message(
+        self, text: str, calls: list[dict[str, Any]], conversation: str, usage: Any
+    ) -> ModelReply:
+        message = {
+            "role": "assistant",
+            "content": text,
+            "tool_calls": calls or None,
+            "conversation_id": conversation,
+        }
+        finish = "tool_calls" if calls else "stop"
+        return ModelReply(message, finish, _usage(usage), self.config.name, conversation)
+
+    async def stream(
+        self,
+        messages: list[dict[str, Any]],
+        extra: Mapping[str, Any],
+        *,
+        parent: Context | None = None,
+    ) -> AsyncGenerator[str | ModelReply, None]:
+        """One streamed turn: text (and rendered references) as it comes, then the reply."""
+        self._check_egress()
+        request = self._request(messages, extra)
+        span = self._start_span(parent, {"messages": messages, **extra})
+        state = _CallState(limit=self.config.retry.attempts)
+        started = time.perf_counter()
+        conversations = self._sdk.beta.conversations
+        text: list[str] = []
+        calls: dict[str, dict[str, Any]] = {}
+        conversation = str(request.get("conversation_id") or "")
+        usage: Any = None
+        try:
+            token = _CALL.set(state)
+            try:
+                if "conversation_id" in request:
+                    events = await conversations.append_stream_async(**request)
+                else:
+                    events = await conversations.start_stream_async(**request)
+            finally:
+                _CALL.reset(token)
+            async with events:
+                async for event in events:
+                    data = event.data
+                    kind = getattr(data, "type", None)
+                    if kind == "conversation.response.started":
+                        conversation = data.conversation_id
+                    elif kind == "message.output.delta":
+                        delta = render_chunk(data.content)
+                        text.append(delta)
+                        if delta:
+                            yield delta
+                    elif kind == "function.call.delta":
+                        _add_call_delta(calls, data)
+                    elif kind == "conversation.response.done":
+                        usage = data.usage
+                    elif kind == "conversation.response.error":
+                        raise ModelError("http", f"model {self.config.name} failed: {data.message}")
+        except Exception as exc:
+            raise self._fail(span, started, exc, state) from None
+        reply = self._message("".join(text), list(calls.values()), conversation, usage)
+        self._done(span, started, reply)
+        yield reply
+
+
+def _add_call_delta(calls: dict[str, dict[str, Any]], data: Any) -> None:
+    """Accumulate a function call's pieces by its call id."""
+    slot = calls.setdefault(
+        data.tool_call_id,
+        {"id": data.tool_call_id, "type": "function", "function": {"name": "", "arguments": ""}},
+    )
+    if data.name and not slot["function"]["name"]:
+        slot["function"]["name"] = data.name
+    slot["function"]["arguments"] += data.arguments or ""
