@@ -100,6 +100,8 @@ def _tool(tool: ToolSpec, namespace: str) -> runtime.ToolConfig:
         http=_http(tool.http) if tool.http else None,
         mcp=_mcp(tool.mcp) if tool.mcp else None,
         agent=_agent(tool.agent, namespace) if tool.agent else None,
+        builtin=tool.builtin,
+        library_ids=tool.library_ids,
         require_approval=tool.require_approval,
         **parameters,
     )
