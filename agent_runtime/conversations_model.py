@@ -149,6 +149,9 @@ class ConversationsModelClient(ModelClient):
     def _request(self, messages: list[dict[str, Any]], extra: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments of `start` (a new conversation) or `append` (to the one continued)."""
         completion = {k: extra[k] for k in _COMPLETION_ARGS if extra.get(k) is not None}
+        if isinstance(completion.get("tool_choice"), Mapping):
+            # The Conversations API cannot force one named function: it forces a tool call.
+            completion["tool_choice"] = "required"
         if extra.get("response_format") is not None:
             completion["response_format"] = extra["response_format"]
         conversation, last = _conversation_id(messages)

@@ -138,3 +138,16 @@ def test_a_failing_conversation_is_the_models_error_not_a_crash(
     mock_llm.fail_next(status=503)
     with pytest.raises(Exception, match="503"):
         _ask(search_runtime, "hello")
+
+
+def test_a_named_tool_choice_is_sent_as_a_forced_tool_call(
+    make_config: ConfigFactory, mock_llm: MockLLM, weather_tool: dict[str, Any]
+) -> None:
+    config = make_config(tools=[_builtin("web_search"), weather_tool])
+    with serving(config) as runtime, Mistral(api_key="unused", server_url=runtime.url) as client:
+        client.chat.complete(
+            model=AGENT,
+            messages=[{"role": "user", "content": "Weather in Nice?"}],
+            tool_choice={"type": "function", "function": {"name": "get_weather"}},
+        )
+    assert mock_llm.requests[0].body["completion_args"]["tool_choice"] == "required"
