@@ -58,3 +58,9 @@ def test_operator_failover_kills_the_active_replica_once_and_prints_its_table() 
     out = run("operator_failover.py", "--runs", "1", "--lifetime", "6")
     assert "| Ready after SIGKILL (s)" in out
     assert "failover: median" in out
+
+
+def test_runtime_builtins_compares_a_builtin_with_an_http_tool_and_prints_its_table() -> None:
+    out = run("runtime_builtins.py", "--concurrency", "1", "--requests", "2")
+    assert "| concurrency | http req/s | builtin req/s" in out
+    assert "Built-in tool (Conversations API) vs HTTP tool" in out
