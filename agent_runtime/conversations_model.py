@@ -11,10 +11,11 @@ A request's first turn starts a conversation (`start`) with the model, the instr
 completion arguments and every tool; each later turn appends the function results to it
 (`append`), found by the `conversation_id` the reply carries in its assistant message.
 
-What a built-in returns is rendered into the answer's text, so every API shape carries it:
-a reference (web search, document library) as a Markdown link `[title](url)`, a file (code
-interpreter, image generation) as `[name](mistral-file://<file id>)`, an image URL as
-`![image](url)`.
+Each built-in that ran is counted in `agent_tool_calls_total{tool=<built-in>}` and noted as an
+event on the model call's span. What a built-in returns is rendered into the answer's text, so
+every API shape carries it: a reference (web search, document library) as a Markdown link
+`[title](url)`, a file (code interpreter, image generation) as
+`[name](mistral-file://<file id>)`, an image URL as `![image](url)`.
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ class ConversationsModelClient(ModelClient):
                 response = await conversations.append_async(**request)
             else:
                 response = await conversations.start_async(**request)
-            reply = self._reply(response)
+            reply = self._reply(response, span)
         except Exception as exc:
             raise self._fail(span, started, exc, state) from None
         finally:
@@ -215,7 +216,13 @@ class ConversationsModelClient(ModelClient):
         self._done(span, started, reply)
         return reply
 
-    def _reply(self, response: Any) -> ModelReply:
+    def _builtin_ran(self, span: trace.Span, name: Any) -> None:
+        """Count and trace a built-in that ran on Mistral's side, like a tool of the runtime's."""
+        tool = str(getattr(name, "value", name))
+        self._metrics.tool_calls.labels(tool=tool, outcome="ok").inc()
+        span.add_event("builtin_tool", {"gen_ai.tool.name": tool})
+
+    def _reply(self, response: Any, span: trace.Span) -> ModelReply:
         text: list[str] = []
         calls: list[dict[str, Any]] = []
         for entry in response.outputs:
@@ -224,6 +231,8 @@ class ConversationsModelClient(ModelClient):
                 text.append(_render(entry.content))
             elif kind == "function.call":
                 calls.append(_function_call(entry))
+            elif kind == "tool.execution":
+                self._builtin_ran(span, entry.name)
         return self._message("".join(text), calls, response.conversation_id, response.usage)
 
     def _message(
@@ -252,10 +261,7 @@ class ConversationsModelClient(ModelClient):
         state = _CallState(limit=self.config.retry.attempts)
         started = time.perf_counter()
         conversations = self._sdk.beta.conversations
-        text: list[str] = []
-        calls: dict[str, dict[str, Any]] = {}
-        conversation = str(request.get("conversation_id") or "")
-        usage: Any = None
+        turn = _StreamedTurn(self, span, str(request.get("conversation_id") or ""))
         try:
             token = _CALL.set(state)
             try:
@@ -267,26 +273,46 @@ class ConversationsModelClient(ModelClient):
                 _CALL.reset(token)
             async with events:
                 async for event in events:
-                    data = event.data
-                    kind = getattr(data, "type", None)
-                    if kind == "conversation.response.started":
-                        conversation = data.conversation_id
-                    elif kind == "message.output.delta":
-                        delta = render_chunk(data.content)
-                        text.append(delta)
-                        if delta:
-                            yield delta
-                    elif kind == "function.call.delta":
-                        _add_call_delta(calls, data)
-                    elif kind == "conversation.response.done":
-                        usage = data.usage
-                    elif kind == "conversation.response.error":
-                        raise ModelError("http", f"model {self.config.name} failed: {data.message}")
+                    delta = turn.add(event.data)
+                    if delta:
+                        yield delta
         except Exception as exc:
             raise self._fail(span, started, exc, state) from None
-        reply = self._message("".join(text), list(calls.values()), conversation, usage)
+        reply = self._message("".join(turn.text), list(turn.calls.values()), turn.id, turn.usage)
         self._done(span, started, reply)
         yield reply
+
+
+class _StreamedTurn:
+    """What a turn's stream said so far: its conversation, text, function calls and usage."""
+
+    def __init__(self, client: ConversationsModelClient, span: trace.Span, id: str) -> None:
+        self._client = client
+        self._span = span
+        self.id = id
+        self.text: list[str] = []
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.usage: Any = None
+
+    def add(self, data: Any) -> str:
+        """Take one event in; return the text it adds to the answer."""
+        kind = getattr(data, "type", None)
+        if kind == "conversation.response.started":
+            self.id = data.conversation_id
+        elif kind == "message.output.delta":
+            delta = render_chunk(data.content)
+            self.text.append(delta)
+            return delta
+        elif kind == "function.call.delta":
+            _add_call_delta(self.calls, data)
+        elif kind == "tool.execution.done":
+            self._client._builtin_ran(self._span, data.name)
+        elif kind == "conversation.response.done":
+            self.usage = data.usage
+        elif kind == "conversation.response.error":
+            name = self._client.config.name
+            raise ModelError("http", f"model {name} failed: {data.message}")
+        return ""
 
 
 def _add_call_delta(calls: dict[str, dict[str, Any]], data: Any) -> None:

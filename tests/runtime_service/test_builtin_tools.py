@@ -151,3 +151,15 @@ def test_a_named_tool_choice_is_sent_as_a_forced_tool_call(
             tool_choice={"type": "function", "function": {"name": "get_weather"}},
         )
     assert mock_llm.requests[0].body["completion_args"]["tool_choice"] == "required"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_each_builtin_run_is_counted_as_a_tool_call(search_runtime: Runtime, stream: bool) -> None:
+    messages: Any = [{"role": "user", "content": "News about Bern"}]
+    with Mistral(api_key="unused", server_url=search_runtime.url) as client:
+        if stream:
+            list(client.chat.stream(model=AGENT, messages=messages))
+        else:
+            client.chat.complete(model=AGENT, messages=messages)
+    counted = search_runtime.metrics.tool_calls.labels(tool="web_search", outcome="ok")
+    assert counted._value.get() == 1
