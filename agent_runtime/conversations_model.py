@@ -21,24 +21,14 @@ every API shape carries it: a reference (web search, document library) as a Mark
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.context import Context
-from opentelemetry.trace import Status, StatusCode
 
 from agent_runtime.config import ModelConfig
 from agent_runtime.egress import EgressPolicy
-from agent_runtime.model import (
-    _CALL,
-    ModelClient,
-    ModelError,
-    ModelReply,
-    _CallState,
-    _usage,
-)
+from agent_runtime.model import ModelClient, ModelError, ModelReply, StreamAccumulator, _usage
 from agent_runtime.telemetry import Metrics
 
 __all__ = ["ConversationsModelClient", "render_chunk"]
@@ -147,7 +137,7 @@ class ConversationsModelClient(ModelClient):
         )
         self._builtins = [dict(b) for b in builtins]
 
-    def _request(self, messages: list[dict[str, Any]], extra: Mapping[str, Any]) -> dict[str, Any]:
+    def _params(self, messages: list[dict[str, Any]], extra: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments of `start` (a new conversation) or `append` (to the one continued)."""
         completion = {k: extra[k] for k in _COMPLETION_ARGS if extra.get(k) is not None}
         if isinstance(completion.get("tool_choice"), Mapping):
@@ -175,46 +165,23 @@ class ConversationsModelClient(ModelClient):
             request["completion_args"] = completion
         return request
 
-    def _fail(self, span: trace.Span, started: float, exc: BaseException, state: _CallState) -> Any:
-        error = exc if isinstance(exc, ModelError) else self._error(exc, state)
-        self._record(started, error.kind, None)
-        span.set_attribute("error.type", error.kind)
-        span.set_status(Status(StatusCode.ERROR, str(error)))
-        span.end()
-        return error
-
-    def _done(self, span: trace.Span, started: float, reply: ModelReply) -> None:
-        self._record(started, "ok", reply.usage)
-        self._finish_span(span, reply)
-        span.end()
-
-    async def complete(
-        self,
-        messages: list[dict[str, Any]],
-        extra: Mapping[str, Any],
-        *,
-        parent: Context | None = None,
-    ) -> ModelReply:
-        """One turn of the conversation, not streamed; raises `ModelError`."""
-        self._check_egress()
-        request = self._request(messages, extra)
-        span = self._start_span(parent, {"messages": messages, **extra})
-        state = _CallState(limit=self.config.retry.attempts)
-        token = _CALL.set(state)
-        started = time.perf_counter()
+    async def _complete_once(self, params: dict[str, Any], span: trace.Span) -> ModelReply:
+        """One turn of the conversation: `start` it, or `append` to it."""
         conversations = self._sdk.beta.conversations
-        try:
-            if "conversation_id" in request:
-                response = await conversations.append_async(**request)
-            else:
-                response = await conversations.start_async(**request)
-            reply = self._reply(response, span)
-        except Exception as exc:
-            raise self._fail(span, started, exc, state) from None
-        finally:
-            _CALL.reset(token)
-        self._done(span, started, reply)
-        return reply
+        if "conversation_id" in params:
+            response = await conversations.append_async(**params)
+        else:
+            response = await conversations.start_async(**params)
+        return self._reply(response, span)
+
+    async def _open_stream(self, params: dict[str, Any]) -> Any:
+        conversations = self._sdk.beta.conversations
+        if "conversation_id" in params:
+            return await conversations.append_stream_async(**params)
+        return await conversations.start_stream_async(**params)
+
+    def _accumulator(self, params: dict[str, Any], span: trace.Span) -> StreamAccumulator:
+        return _StreamedTurn(self, span, str(params.get("conversation_id") or ""))
 
     def _builtin_ran(self, span: trace.Span, name: Any) -> None:
         """Count and trace a built-in that ran on Mistral's side, like a tool of the runtime's."""
@@ -247,41 +214,6 @@ class ConversationsModelClient(ModelClient):
         finish = "tool_calls" if calls else "stop"
         return ModelReply(message, finish, _usage(usage), self.config.name, conversation)
 
-    async def stream(
-        self,
-        messages: list[dict[str, Any]],
-        extra: Mapping[str, Any],
-        *,
-        parent: Context | None = None,
-    ) -> AsyncGenerator[str | ModelReply, None]:
-        """One streamed turn: text (and rendered references) as it comes, then the reply."""
-        self._check_egress()
-        request = self._request(messages, extra)
-        span = self._start_span(parent, {"messages": messages, **extra})
-        state = _CallState(limit=self.config.retry.attempts)
-        started = time.perf_counter()
-        conversations = self._sdk.beta.conversations
-        turn = _StreamedTurn(self, span, str(request.get("conversation_id") or ""))
-        try:
-            token = _CALL.set(state)
-            try:
-                if "conversation_id" in request:
-                    events = await conversations.append_stream_async(**request)
-                else:
-                    events = await conversations.start_stream_async(**request)
-            finally:
-                _CALL.reset(token)
-            async with events:
-                async for event in events:
-                    delta = turn.add(event.data)
-                    if delta:
-                        yield delta
-        except Exception as exc:
-            raise self._fail(span, started, exc, state) from None
-        reply = self._message("".join(turn.text), list(turn.calls.values()), turn.id, turn.usage)
-        self._done(span, started, reply)
-        yield reply
-
 
 class _StreamedTurn:
     """What a turn's stream said so far: its conversation, text, function calls and usage."""
@@ -293,6 +225,10 @@ class _StreamedTurn:
         self.text: list[str] = []
         self.calls: dict[str, dict[str, Any]] = {}
         self.usage: Any = None
+
+    def reply(self) -> ModelReply:
+        calls = list(self.calls.values())
+        return self._client._message("".join(self.text), calls, self.id, self.usage)
 
     def add(self, data: Any) -> str:
         """Take one event in; return the text it adds to the answer."""
