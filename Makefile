@@ -81,6 +81,7 @@ bench: setup
 	$(PY) benchmarks/operator_scale.py --agents 100 1000
 	$(PY) benchmarks/operator_failover.py --runs 3
 	$(PY) benchmarks/runtime_load.py
+	$(PY) benchmarks/runtime_builtins.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

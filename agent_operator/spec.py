@@ -344,15 +344,30 @@ class AgentToolSpec(_Spec):
 
 
 TOOL_EXACTLY_ONE_KIND = CelRule(
-    rule="(has(self.http) ? 1 : 0) + (has(self.mcp) ? 1 : 0) + (has(self.agent) ? 1 : 0) == 1",
-    message="a tool needs exactly one of http, mcp or agent",
+    rule="(has(self.http) ? 1 : 0) + (has(self.mcp) ? 1 : 0) + (has(self.agent) ? 1 : 0)"
+    " + (has(self.builtin) ? 1 : 0) == 1",
+    message="a tool needs exactly one of http, mcp, agent or builtin",
 )
+
+LIBRARY_IDS_FOR_DOCUMENT_LIBRARY = CelRule(
+    rule="has(self.libraryIds) && size(self.libraryIds) > 0"
+    " ? (has(self.builtin) && self.builtin == 'document_library')"
+    " : !(has(self.builtin) && self.builtin == 'document_library')",
+    message="libraryIds is needed by, and only by, the document_library built-in",
+)
+
+#: Mistral's built-in tools: they run on Mistral's side, through the Conversations API.
+BuiltinToolName = Literal[
+    "web_search", "web_search_premium", "code_interpreter", "image_generation", "document_library"
+]
 
 
 class ToolSpec(_Spec):
-    """One tool offered to the model; exactly one of `http`, `mcp` or `agent`."""
+    """One tool offered to the model; exactly one of `http`, `mcp`, `agent` or `builtin`."""
 
-    model_config = ConfigDict(json_schema_extra=_validations(TOOL_EXACTLY_ONE_KIND))
+    model_config = ConfigDict(
+        json_schema_extra=_validations(TOOL_EXACTLY_ONE_KIND, LIBRARY_IDS_FOR_DOCUMENT_LIBRARY)
+    )
 
     name: str = Field(
         max_length=64, pattern=TOOL_NAME, description="Name the model calls the tool by."
@@ -369,6 +384,16 @@ class ToolSpec(_Spec):
     http: HttpToolSpec | None = Field(default=None, description="Call an HTTP endpoint.")
     mcp: McpToolSpec | None = Field(default=None, description="Offer an MCP server's tools.")
     agent: AgentToolSpec | None = Field(default=None, description="Ask another Agent.")
+    builtin: BuiltinToolName | None = Field(
+        default=None,
+        description="A Mistral built-in tool, run on Mistral's side: the Agent then talks to"
+        " its model through Mistral's Conversations API.",
+    )
+    library_ids: tuple[Annotated[str, Field(min_length=1, max_length=128)], ...] = Field(
+        default=(),
+        max_length=64,
+        description="The Mistral document libraries the document_library built-in searches.",
+    )
     require_approval: bool = Field(
         default=False,
         description="Hold each call of this tool until a person allows or denies it: the"
@@ -378,9 +403,11 @@ class ToolSpec(_Spec):
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> ToolSpec:
-        kinds = [self.http, self.mcp, self.agent]
+        kinds = [self.http, self.mcp, self.agent, self.builtin]
         if sum(kind is not None for kind in kinds) != 1:
             raise ValueError(TOOL_EXACTLY_ONE_KIND.message)
+        if bool(self.library_ids) != (self.builtin == "document_library"):
+            raise ValueError(LIBRARY_IDS_FOR_DOCUMENT_LIBRARY.message)
         return self
 
 

@@ -216,8 +216,14 @@ class AgentToolConfig(_Model):
     )
 
 
+#: Mistral's built-in tools: they run on Mistral's side, through the Conversations API.
+BuiltinTool = Literal[
+    "web_search", "web_search_premium", "code_interpreter", "image_generation", "document_library"
+]
+
+
 class ToolConfig(_Model):
-    """One tool offered to the model; exactly one of `http`, `mcp` or `agent`."""
+    """One tool offered to the model; exactly one of `http`, `mcp`, `agent` or `builtin`."""
 
     name: str
     description: str = ""
@@ -231,16 +237,30 @@ class ToolConfig(_Model):
     http: HttpToolConfig | None = None
     mcp: McpToolConfig | None = None
     agent: AgentToolConfig | None = None
+    builtin: BuiltinTool | None = Field(
+        default=None, description="A Mistral built-in tool, run on Mistral's side."
+    )
+    library_ids: tuple[str, ...] = Field(
+        default=(), description="The document libraries a `document_library` built-in searches."
+    )
     require_approval: bool = Field(
         default=False, description="Hold each call until a person allows or denies it."
     )
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> ToolConfig:
-        kinds = [k for k in ("http", "mcp", "agent") if getattr(self, k) is not None]
+        kinds = [k for k in ("http", "mcp", "agent", "builtin") if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError(f"tool {self.name!r} needs exactly one of http, mcp or agent")
+            raise ValueError(f"tool {self.name!r} needs exactly one of http, mcp, agent or builtin")
+        if self.library_ids and self.builtin != "document_library":
+            raise ValueError(f"tool {self.name!r}: libraryIds is only for document_library")
         return self
+
+    def builtin_definition(self) -> dict[str, Any]:
+        """The Conversations API's entry for this built-in tool."""
+        if self.builtin == "document_library":
+            return {"type": "document_library", "library_ids": list(self.library_ids)}
+        return {"type": self.builtin}
 
 
 class ResponseFormat(_Model):

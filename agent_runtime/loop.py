@@ -32,6 +32,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
 from agent_runtime.config import RuntimeConfig, redact
+from agent_runtime.conversations_model import ConversationsModelClient
 from agent_runtime.egress import EgressPolicy
 from agent_runtime.events import (
     Event,
@@ -152,13 +153,7 @@ class Agent:
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient()
         self.egress = EgressPolicy(config.egress.allow_hosts)
-        self.model = ModelClient(
-            config.model,
-            egress=self.egress,
-            metrics=self.metrics,
-            tracer=self._tracer,
-            log_content=config.observability.log_content,
-        )
+        self.model = _model_client(config, self.egress, self.metrics, self._tracer)
         retries = self.metrics.retries
         self.tools = ToolRegistry(
             config.tools,
@@ -366,12 +361,9 @@ class Agent:
                 f"the model asked for more than limits.maxToolCalls={limit} tool calls",
             )
         run.tool_calls += len(calls)
+        # Anything else the reply carries (the Conversations API's conversation id) stays on it.
         run.messages.append(
-            {
-                "role": "assistant",
-                "content": reply.message.get("content") or "",
-                "tool_calls": calls,
-            }
+            {**reply.message, "content": reply.message.get("content") or "", "tool_calls": calls}
         )
         for call in calls:
             function = call.get("function") or {}
@@ -559,6 +551,24 @@ class Agent:
         span.set_attribute("gen_ai.usage.input_tokens", run.usage.prompt_tokens)
         span.set_attribute("gen_ai.usage.output_tokens", run.usage.completion_tokens)
         span.set_status(Status(StatusCode.ERROR, error.message))
+
+
+def _model_client(
+    config: RuntimeConfig, egress: EgressPolicy, metrics: Metrics, tracer: trace.Tracer
+) -> ModelClient:
+    """Chat completions; the Conversations API when the agent offers a Mistral built-in."""
+    log = config.observability.log_content
+    builtins = [t.builtin_definition() for t in config.tools if t.builtin is not None]
+    if builtins:
+        return ConversationsModelClient(
+            config.model,
+            builtins=builtins,
+            egress=egress,
+            metrics=metrics,
+            tracer=tracer,
+            log_content=log,
+        )
+    return ModelClient(config.model, egress=egress, metrics=metrics, tracer=tracer, log_content=log)
 
 
 def _first(*values: Any) -> Any:

@@ -354,8 +354,11 @@ def create_app(mock: MockLLM) -> Starlette:
             }
         )
 
+    from agent_runtime.mock_conversations import routes as conversation_routes
+
     return Starlette(
         routes=[
+            *conversation_routes(mock),
             Route("/v1/chat/completions", completions, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/demo/weather", weather, methods=["GET"]),

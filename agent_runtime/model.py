@@ -18,7 +18,7 @@ import json
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx2
 import pydantic
@@ -348,42 +348,20 @@ class ModelClient:
         *,
         parent: Context | None = None,
     ) -> ModelReply:
-        """One non-streamed chat completion; raises `ModelError`."""
+        """One non-streamed model call; raises `ModelError`."""
         self._check_egress()
         params = self._params(messages, extra)
-        span = self._start_span(parent, params)
+        span = self._start_span(parent, {"messages": messages, **extra})
         state = _CallState(limit=self.config.retry.attempts)
         token = _CALL.set(state)
         started = time.perf_counter()
         try:
-            response = await self._sdk.chat.complete_async(**params)
-            choice = response.choices[0]
-            if choice.message is None:
-                raise ValueError("a completion without a message")
-            message: dict[str, Any] = {
-                "role": "assistant",
-                "content": _text(choice.message.content),
-                "tool_calls": [_tool_call(c) for c in choice.message.tool_calls or []] or None,
-            }
-            reply = ModelReply(
-                message=message,
-                finish_reason=str(choice.finish_reason),
-                usage=_usage(response.usage),
-                model=response.model or self.config.name,
-                id=response.id or "",
-            )
+            reply = await self._complete_once(params, span)
         except Exception as exc:
-            error = self._error(exc, state)
-            self._record(started, error.kind, None)
-            span.set_attribute("error.type", error.kind)
-            span.set_status(Status(StatusCode.ERROR, str(error)))
-            span.end()
-            raise error from None
+            raise self._fail(span, started, exc, state) from None
         finally:
             _CALL.reset(token)
-        self._record(started, "ok", reply.usage)
-        self._finish_span(span, reply)
-        span.end()
+        self._done(span, started, reply)
         return reply
 
     async def stream(
@@ -393,59 +371,105 @@ class ModelClient:
         *,
         parent: Context | None = None,
     ) -> AsyncGenerator[str | ModelReply, None]:
-        """One streamed chat completion: content deltas as they come, then the whole reply.
+        """One streamed model call: content deltas as they come, then the whole reply.
 
-        Tool calls arriving in pieces are accumulated by index; the final `ModelReply` holds
-        the whole message, so the loop can continue whether the turn answered or called tools.
+        Tool calls arriving in pieces are accumulated; the final `ModelReply` holds the whole
+        message, so the loop can continue whether the turn answered or called tools.
         """
         self._check_egress()
         params = self._params(messages, extra)
-        span = self._start_span(parent, params)
+        span = self._start_span(parent, {"messages": messages, **extra})
         state = _CallState(limit=self.config.retry.attempts)
         started = time.perf_counter()
-        content: list[str] = []
-        calls: dict[int, dict[str, Any]] = {}
-        acc = _StreamAccumulator(model=self.config.name)
+        acc = self._accumulator(params, span)
         try:
             token = _CALL.set(state)
             try:
-                events = await self._sdk.chat.stream_async(**params)
+                events = await self._open_stream(params)
             finally:
                 _CALL.reset(token)
             async with events:
                 async for event in events:
-                    delta_text = acc.add(event.data, content, calls)
+                    delta_text = acc.add(event.data)
                     if delta_text:
                         yield delta_text
         except Exception as exc:
-            error = self._error(exc, state)
-            self._record(started, error.kind, None)
-            span.set_attribute("error.type", error.kind)
-            span.set_status(Status(StatusCode.ERROR, str(error)))
-            span.end()
-            raise error from None
-        reply = acc.reply(content, calls)
+            raise self._fail(span, started, exc, state) from None
+        reply = acc.reply()
+        self._done(span, started, reply)
+        yield reply
+
+    # What differs between APIs: the call, its stream and how a stream's events add up ----------
+    async def _complete_once(self, params: dict[str, Any], span: trace.Span) -> ModelReply:
+        """One chat completion, as a `ModelReply`."""
+        response = await self._sdk.chat.complete_async(**params)
+        choice = response.choices[0]
+        if choice.message is None:
+            raise ValueError("a completion without a message")
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": _text(choice.message.content),
+            "tool_calls": [_tool_call(c) for c in choice.message.tool_calls or []] or None,
+        }
+        return ModelReply(
+            message=message,
+            finish_reason=str(choice.finish_reason),
+            usage=_usage(response.usage),
+            model=response.model or self.config.name,
+            id=response.id or "",
+        )
+
+    async def _open_stream(self, params: dict[str, Any]) -> Any:
+        return await self._sdk.chat.stream_async(**params)
+
+    def _accumulator(self, params: dict[str, Any], span: trace.Span) -> StreamAccumulator:
+        return _StreamAccumulator(model=self.config.name)
+
+    def _fail(
+        self, span: trace.Span, started: float, exc: BaseException, state: _CallState
+    ) -> ModelError:
+        """Record and trace a failed call; the `ModelError` to raise."""
+        error = exc if isinstance(exc, ModelError) else self._error(exc, state)
+        self._record(started, error.kind, None)
+        span.set_attribute("error.type", error.kind)
+        span.set_status(Status(StatusCode.ERROR, str(error)))
+        span.end()
+        return error
+
+    def _done(self, span: trace.Span, started: float, reply: ModelReply) -> None:
         self._record(started, "ok", reply.usage)
         self._finish_span(span, reply)
         span.end()
-        yield reply
+
+
+class StreamAccumulator(Protocol):
+    """What a streamed call said so far: takes its events in, then makes the reply."""
+
+    def add(self, data: Any) -> str:
+        """Take one event in; return the text it adds to the answer."""
+        ...
+
+    def reply(self) -> ModelReply: ...
 
 
 @dataclass
 class _StreamAccumulator:
-    """What a stream said so far: finish reason, usage, model, id."""
+    """What a chat-completions stream said so far: text, tool calls, finish reason, usage."""
 
     model: str
     id: str = ""
     finish_reason: str = "stop"
     usage: Usage = field(default_factory=Usage)
+    content: list[str] = field(default_factory=list)
+    calls: dict[int, dict[str, Any]] = field(default_factory=dict)
 
-    def add(self, chunk: Any, content: list[str], calls: dict[int, dict[str, Any]]) -> str:
+    def add(self, chunk: Any) -> str:
         self.id = chunk.id or self.id
         self.model = chunk.model or self.model
         if chunk.usage is not None:
             self.usage = _usage(chunk.usage)
         text = ""
+        calls = self.calls
         for choice in chunk.choices:
             delta = choice.delta
             if isinstance(delta.content, str | list):
@@ -462,10 +486,11 @@ class _StreamAccumulator:
                 slot["function"]["arguments"] += _arguments(call.function.arguments)
             if choice.finish_reason is not None:
                 self.finish_reason = str(choice.finish_reason)
-        content.append(text)
+        self.content.append(text)
         return text
 
-    def reply(self, content: list[str], calls: dict[int, dict[str, Any]]) -> ModelReply:
+    def reply(self) -> ModelReply:
+        calls = self.calls
         tool_calls = [calls[i] for i in sorted(calls)] or None
-        message = {"role": "assistant", "content": "".join(content), "tool_calls": tool_calls}
+        message = {"role": "assistant", "content": "".join(self.content), "tool_calls": tool_calls}
         return ModelReply(message, self.finish_reason, self.usage, self.model, self.id)

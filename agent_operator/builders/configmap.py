@@ -137,6 +137,8 @@ def _tool(tool: ToolSpec, namespace: str, secrets: SecretSourcing) -> runtime.To
         http=_http(tool.http, secrets) if tool.http else None,
         mcp=_mcp(tool.mcp, secrets) if tool.mcp else None,
         agent=_agent(tool.agent, namespace) if tool.agent else None,
+        builtin=tool.builtin,
+        library_ids=tool.library_ids,
         require_approval=tool.require_approval,
         **parameters,
     )

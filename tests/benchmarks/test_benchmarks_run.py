@@ -64,3 +64,9 @@ def test_demo_install_measures_one_set_of_extras_and_prints_its_table() -> None:
     out = run("demo_install.py", "--extras", "operator")  # the smallest set: a few packages
     assert "| [operator]" in out
     assert "MB on disk" in out
+
+
+def test_runtime_builtins_compares_a_builtin_with_an_http_tool_and_prints_its_table() -> None:
+    out = run("runtime_builtins.py", "--concurrency", "1", "--requests", "2")
+    assert "| concurrency | http req/s | builtin req/s" in out
+    assert "Built-in tool (Conversations API) vs HTTP tool" in out

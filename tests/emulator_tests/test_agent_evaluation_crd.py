@@ -5,13 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 
 from tests.emulator import EmulatorServer
 from tests.emulator.fixtures import CRDS_DIR
 
-EVALUATIONS = "/apis/agent-operator.io/v1alpha1/namespaces/default/agentevaluations"
+NAMESPACE = "demo"  # the example's own
+EVALUATIONS = f"/apis/agent-operator.io/v1alpha1/namespaces/{NAMESPACE}/agentevaluations"
 EXAMPLE = CRDS_DIR.parent / "examples" / "evaluations" / "evaluation.yaml"
+
+
+@pytest.fixture(autouse=True)
+def namespace(k8s: EmulatorServer, http: httpx.Client) -> None:
+    """The example's namespace exists, as it must on an API server before anything goes in it."""
+    answer = http.post("/api/v1/namespaces", json={"metadata": {"name": NAMESPACE}})
+    assert answer.status_code in (201, 409), answer.text
 
 
 def evaluation() -> dict[str, Any]:

@@ -131,6 +131,8 @@ def test_run_hands_its_options_to_the_handlers(
             "--metrics-port",
             "9090",
             "--verbose",
+            "--log-format",
+            "text",
         ]
     )
     assert status == 0
@@ -142,6 +144,7 @@ def test_run_hands_its_options_to_the_handlers(
             "metrics_port": 9090,
             "verbose": True,
             "debug": False,
+            "log_format": "text",
         }
     ]
 

@@ -164,3 +164,17 @@ def test_an_http_tool_is_not_retried_unsafely_unless_it_says_so(children: BuildC
     assert http is not None
     assert http.retry.unsafe is False
     assert http.idempotency_key_header is None
+
+
+def test_a_builtin_tool_reaches_the_runtime_with_its_libraries(children: BuildChildren) -> None:
+    config = _config(
+        children,
+        tools=[
+            {"name": "search", "builtin": "web_search"},
+            {"name": "handbook", "builtin": "document_library", "libraryIds": ["lib-1"]},
+        ],
+    )
+    assert [t.builtin_definition() for t in config.tools] == [
+        {"type": "web_search"},
+        {"type": "document_library", "library_ids": ["lib-1"]},
+    ]
