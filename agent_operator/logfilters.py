@@ -37,9 +37,7 @@ class QuietWatchHandlers(logging.Filter):
     `--verbose` and `--debug`.
     """
 
-    def __init__(
-        self, watching: Iterable[str] = ("remember_agent", "index_child", "follow_child")
-    ) -> None:
+    def __init__(self, watching: Iterable[str] = ("remember_agent",)) -> None:
         super().__init__()
         # Kopf's handler ids are the functions' names.
         self.quiet = frozenset(f"Handler {name!r} succeeded." for name in watching)

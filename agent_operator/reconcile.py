@@ -25,7 +25,7 @@ from agent_operator import status as status_mod
 from agent_operator.builders import AgentMeta, DesiredChildren, build_children, referenced_secrets
 from agent_operator.drift import with_applied_hash
 from agent_operator.kube import KubeError, ObjectRef
-from agent_operator.ownership import ForeignChild, controlled_by, needs_apply
+from agent_operator.ownership import ForeignChild, agent_of, controlled_by, needs_apply
 from agent_operator.spec import AgentSpec, SpecError, parse_spec
 from agent_operator.state import AgentState, Context
 
@@ -335,6 +335,37 @@ def schedule_converge(ctx: Context, state: AgentState, why: str) -> None:
         await reconcile_guarded(ctx, state, check_live=True, from_cache=True)
 
     ctx.spawn(later())
+
+
+def child_event(ctx: Context, kind: str, body: Mapping[str, Any]) -> None:
+    """A child changed: converge its Agent if the change is someone else's; follow rollouts.
+
+    Only a change of content counts (the cache compares it); a status or version bump alone,
+    or the echo of the operator's own apply, converges nothing.
+    """
+    ref = ObjectRef.of(body)
+    deleted = kind == "DELETED"
+    if deleted:
+        body = ctx.children.get(ref) or body  # a relist's deletion brings only the address
+        changed = ctx.children.forget(ref)
+    else:
+        changed = ctx.children.saw(body, ref)
+    owner = agent_of(body)
+    if owner is None:
+        return
+    key = (ref.namespace or "", owner.name)
+    if ref.kind == "Deployment":
+        if deleted:
+            ctx.deployments.pop(key, None)
+        else:
+            ctx.saw_deployment(body)
+    state = ctx.agents.get(key)
+    if state is None or state.uid != owner.uid or state.deleting:
+        return
+    if changed:
+        schedule_converge(ctx, state, f"{ref} was {'deleted' if deleted else 'changed'}")
+    if ref.kind == "Deployment" and not deleted:
+        schedule_refresh(ctx, state)
 
 
 async def _refresh_quietly(ctx: Context, state: AgentState, **facts: Any) -> None:

@@ -73,29 +73,14 @@ class Children:
     """Every managed child as last seen, by its address: the watches' cache.
 
     Fed by the watches (every kind of child, through the managed label) and by the answer to
-    each apply. Kopf runs index handlers over every listed object of every watched kind before
-    it runs any other handler, so once an Agent is handled an address absent here means no
-    managed object stands there. Bodies are kept as compact JSON without status or
-    server-written metadata: a fraction of the memory of parsed dicts, and a change of content
-    (not a mere status or version bump) is seen by comparing bytes.
+    each apply. A reconcile from the cache waits until every watch's first list is in, so an
+    address absent here means no managed object stands there. Bodies are kept as compact JSON
+    without status or server-written metadata: a fraction of the memory of parsed dicts, and a
+    change of content (not a mere status or version bump) is seen by comparing bytes.
     """
 
     def __init__(self) -> None:
         self._seen: dict[ObjectRef, bytes] = {}
-        self._changed: set[ObjectRef] = set()
-
-    def watched(self, body: Mapping[str, Any]) -> None:
-        """A watch event's child: remembered, and marked if its content changed."""
-        ref = ObjectRef.of(body)
-        if self.saw(body, ref):
-            self._changed.add(ref)
-
-    def take_changed(self, ref: ObjectRef) -> bool:
-        """Whether the child's content changed since last asked (by a watch event)."""
-        if ref in self._changed:
-            self._changed.discard(ref)
-            return True
-        return False
 
     def saw(self, body: Mapping[str, Any], ref: ObjectRef | None = None) -> bool:
         """Remember a child as it is now; True if its content differs from what was known."""
@@ -109,8 +94,11 @@ class Children:
 
     def forget(self, ref: ObjectRef) -> bool:
         """The child is gone; True if it was known."""
-        self._changed.discard(ref)
         return self._seen.pop(ref, None) is not None
+
+    def refs(self, api_version: str, kind: str) -> set[ObjectRef]:
+        """The addresses of every known child of one kind."""
+        return {r for r in self._seen if r.kind == kind and r.api_version == api_version}
 
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
         """The child as last seen, or None when no managed object is known at this address."""
@@ -134,6 +122,7 @@ class Context:
         self.deployments: dict[Key, dict[str, Any]] = {}
         self.metrics = OperatorMetrics(lambda: [s.status for s in list(self.agents.values())])
         self.resync_task: asyncio.Task[None] | None = None
+        self.children_listed = asyncio.Event()  # every kind of child listed into `children`
         self.background: set[asyncio.Task[None]] = set()
 
     def saw_deployment(self, body: Mapping[str, Any], *, answer: bool = False) -> None:
