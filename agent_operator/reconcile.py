@@ -38,6 +38,8 @@ STATUS_DEBOUNCE_SECONDS = 0.25
 CONVERGE_DEBOUNCE_SECONDS = 0.5
 #: The label every child carries; the watches select on it at the server.
 MANAGED_SELECTOR = "app.kubernetes.io/managed-by=agent-operator"
+#: The longest a new Agent's first status waits for its rollout before it says "RollingOut".
+FIRST_STATUS_HOLD_SECONDS = 10.0
 #: The longest a reconcile outside Kopf's handlers may take before it is given up.
 GUARDED_RECONCILE_TIMEOUT_SECONDS = 120
 
@@ -126,6 +128,8 @@ async def _reconcile(
     state.reconcile_error = None
     state.foreign_child = None
     state.observed_generation = state.generation
+    if not check_live and not missing and state.status == {}:
+        hold_first_status(ctx, state)
     changed_refs = await refresh_status(ctx, state, missing_refs=missing)
     if missing:
         message = "; ".join(str(m) for m in missing)
@@ -284,8 +288,9 @@ async def refresh_status(
         current = state.status
         desired = status_mod.desired_status(facts, current)
         patch = status_mod.status_patch(current, desired)
-        if patch is None:
+        if patch is None or (state.first_status_held and status_mod.rolling_out(desired)):
             return False
+        state.first_status_held = False
         try:
             answer = await ctx.kube.patch_status(state.ref, patch)
         except KubeError as exc:
@@ -294,6 +299,23 @@ async def refresh_status(
             raise
         state.body["status"] = dict(answer.get("status") or {})
         return True
+
+
+def hold_first_status(ctx: Context, state: AgentState) -> None:
+    """Write a new Agent's first status only once its rollout shows (or after a while).
+
+    A new Agent's status would otherwise be written twice: "RollingOut" right after its
+    children are applied, and again a moment later when the Deployment's rollout arrives.
+    """
+    state.first_status_held = True
+
+    async def release() -> None:
+        await asyncio.sleep(FIRST_STATUS_HOLD_SECONDS)
+        if state.first_status_held:
+            state.first_status_held = False
+            await _refresh_quietly(ctx, state)
+
+    ctx.spawn(release())
 
 
 def schedule_refresh(ctx: Context, state: AgentState) -> None:

@@ -38,6 +38,8 @@ class AgentState:
     foreign_child: str | None = None
     observed_generation: int | None = None
     refresh_pending: bool = False
+    #: A new Agent's first status waits for its rollout, so that it is written once, not twice.
+    first_status_held: bool = False
     converge_pending: bool = False
 
     @property
