@@ -17,7 +17,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import kopf
 from prometheus_client import start_http_server
@@ -26,7 +26,7 @@ from agent_operator import reconcile as rec
 from agent_operator.childwatch import ChildWatches
 from agent_operator.kube import Kube
 from agent_operator.logfilters import QuietWatchHandlers, TransientApiErrorsInOneLine
-from agent_operator.peering import configure_peering
+from agent_operator.peering import configure_peering, follow_pause, own_identity
 from agent_operator.settings import OperatorSettings
 from agent_operator.spec import GROUP, PLURAL, VERSION
 from agent_operator.state import Context
@@ -82,6 +82,16 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     )
     ctx.children_listed = watches.ready
     ctx.spawn(watches.run())
+    if not settings.peering.standalone:
+
+        def pause(paused: bool) -> None:
+            if paused != ctx.paused:
+                log.info("%s the resync of Agents", "Paused" if paused else "Resumed")
+            ctx.paused = paused
+
+        ctx.spawn(
+            follow_pause(kube, settings, memo["identity"], memo.get("namespaces") or (), pause)
+        )
 
 
 @kopf.on.cleanup()
@@ -153,9 +163,11 @@ def run(
         logging.getLogger("urllib3").setLevel(logging.WARNING)
     if not (verbose or debug):
         logging.getLogger("kopf.objects").addFilter(QuietWatchHandlers(("remember_agent",)))
+    identity = own_identity()
     memo = kopf.Memo(
         metrics_port=metrics_port,
         namespaces=() if clusterwide else namespaces,
+        identity=identity,
     )
     asyncio.run(
         kopf.operator(
@@ -163,6 +175,7 @@ def run(
             namespaces=list(namespaces),
             liveness_endpoint=liveness_endpoint,
             standalone=True,
+            identity=cast(Any, identity),  # Kopf's Identity is a str
             memo=memo,
         )
     )

@@ -382,7 +382,7 @@ def child_event(ctx: Context, kind: str, body: Mapping[str, Any]) -> None:
         else:
             ctx.saw_deployment(body)
     state = ctx.agents.get(key)
-    if state is None or state.uid != owner.uid or state.deleting:
+    if state is None or state.uid != owner.uid or state.deleting or ctx.paused:
         return
     if changed:
         schedule_converge(ctx, state, f"{ref} was {'deleted' if deleted else 'changed'}")
@@ -403,6 +403,9 @@ async def resync_forever(ctx: Context) -> None:
     interval = ctx.settings.resync_interval_seconds
     while True:
         await asyncio.sleep(interval * random.uniform(0.9, 1.1))  # noqa: S311 (jitter)
+        if ctx.paused:  # another replica is active; this one's memory may be stale
+            log.debug("Skipped the resync of Agents: another replica is active")
+            continue
         await resync_all(ctx)
 
 

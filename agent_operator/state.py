@@ -124,6 +124,7 @@ class Context:
         self.deployments: dict[Key, dict[str, Any]] = {}
         self.metrics = OperatorMetrics(lambda: [s.status for s in list(self.agents.values())])
         self.resync_task: asyncio.Task[None] | None = None
+        self.paused = False  # Kopf's peering pauses this replica: no resync, no restore
         self.children_listed = asyncio.Event()  # every kind of child listed into `children`
         self.background: set[asyncio.Task[None]] = set()
 
