@@ -39,7 +39,7 @@ CONVERGE_DEBOUNCE_SECONDS = 0.5
 #: The label every child carries; the watches select on it at the server.
 MANAGED_SELECTOR = "app.kubernetes.io/managed-by=agent-operator"
 #: The longest a new Agent's first status waits for its rollout before it says "RollingOut".
-FIRST_STATUS_HOLD_SECONDS = 10.0
+FIRST_STATUS_HOLD_SECONDS = 30.0
 #: The longest a reconcile outside Kopf's handlers may take before it is given up.
 GUARDED_RECONCILE_TIMEOUT_SECONDS = 120
 
