@@ -2,8 +2,9 @@
 
 An Agent is reconciled on create, update (of its spec) and resume (operator start), and again
 every resync interval by one background loop (`reconcile.resync_forever`). Every kind of child
-is watched through the managed label: a child deleted or edited by hand is restored within a
-second by the same converge, and the Agent's status follows its Deployment without polling.
+is watched through the managed label, by plain streams outside Kopf (`childwatch`): a child
+deleted or edited by hand is restored within a second by the same converge, and the Agent's
+status follows its Deployment without polling.
 
 No finalizers: children are owned through controller owner references, so the cluster's
 garbage collector deletes them with the Agent, and a stopped operator never blocks a deletion.
@@ -13,24 +14,23 @@ Kopf keeps its own bookkeeping in annotations under `agent-operator.io/`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import kopf
 from prometheus_client import start_http_server
 
 from agent_operator import reconcile as rec
-from agent_operator.kube import CHILD_PLURALS, Kube, ObjectRef
+from agent_operator.childwatch import ChildWatches
+from agent_operator.kube import Kube
 from agent_operator.logfilters import JsonLines, QuietWatchHandlers, TransientApiErrorsInOneLine
-from agent_operator.ownership import agent_of
-from agent_operator.peering import configure_peering
+from agent_operator.peering import configure_peering, follow_pause, own_identity
 from agent_operator.settings import OperatorSettings
 from agent_operator.spec import GROUP, PLURAL, VERSION
 from agent_operator.state import Context
 
-#: Kopf's ids of the two handlers that follow every kind of child.
-INDEX_CHILD, FOLLOW_CHILD = "index_child", "follow_child"
 #: How long Kopf waits for the echo of its own patch before trusting an older event.
 CONSISTENCY_TIMEOUT_SECONDS = 60.0
 
@@ -61,11 +61,6 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # takes a stale body (without its last-handled annotation) for a new Agent and creates it
     # again. Kopf's 5 s default made every Agent be created twice at 1,000 Agents on 2 cores.
     settings.persistence.consistency_timeout = CONSISTENCY_TIMEOUT_SECONDS
-    # The children's watches select on the managed label at the server: only the operator's
-    # objects are sent, and one whose label is edited away arrives as deleted, so it is restored.
-    for (api_version, _kind), plural in CHILD_PLURALS.items():
-        group, _sep, version = api_version.rpartition("/")
-        settings.watching.label_selectors[group, version, plural] = rec.MANAGED_SELECTOR
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     operator_settings = OperatorSettings.from_env()
@@ -78,6 +73,25 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
         start_http_server(int(port), addr="0.0.0.0", registry=ctx.metrics.registry)
         log.info("Started metrics endpoint on port %s", port)
     ctx.resync_task = asyncio.create_task(rec.resync_forever(ctx), name="agent-operator resync")
+    watches = ChildWatches(
+        kube,
+        rec.MANAGED_SELECTOR,
+        memo.get("namespaces") or (),
+        functools.partial(rec.child_event, ctx),
+        ctx.children.refs,
+    )
+    ctx.children_listed = watches.ready
+    ctx.spawn(watches.run())
+    if not settings.peering.standalone:
+
+        def pause(paused: bool) -> None:
+            if paused != ctx.paused:
+                log.info("%s the resync of Agents", "Paused" if paused else "Resumed")
+            ctx.paused = paused
+
+        ctx.spawn(
+            follow_pause(kube, settings, memo["identity"], memo.get("namespaces") or (), pause)
+        )
 
 
 @kopf.on.cleanup()
@@ -106,64 +120,20 @@ async def remember_agent(
     ctx.state(body)
 
 
-async def index_child(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Keep the cache of children: Kopf runs index handlers first, over every listed object.
-
-    Kopf handles no Agent before every watched kind's initial list has gone through its index
-    handlers, so the cache is complete before the first reconcile compares with it. Its own
-    index stays empty (None is not indexed): the cache is the operator's.
-    """
-    _ctx(memo).children.watched(body)
-
-
-async def follow_child(
-    event: Mapping[str, Any], body: kopf.Body, memo: kopf.Memo, **_: Any
-) -> None:
-    """A child changed: converge its Agent if the change is someone else's; follow rollouts.
-
-    Only a change of content counts (the cache compares it); a status or version bump alone,
-    or the echo of the operator's own apply, converges nothing.
-    """
-    ctx = _ctx(memo)
-    ref = ObjectRef.of(body)
-    deleted = event.get("type") == "DELETED"
-    changed = ctx.children.forget(ref) if deleted else ctx.children.take_changed(ref)
-    owner = agent_of(body)
-    if owner is None:
-        return
-    key = (ref.namespace or "", owner.name)
-    if ref.kind == "Deployment":
-        if deleted:
-            ctx.deployments.pop(key, None)
-        else:
-            ctx.saw_deployment(body)
-    state = ctx.agents.get(key)
-    if state is None or state.uid != owner.uid or state.deleting:
-        return
-    if changed:
-        rec.schedule_converge(ctx, state, f"{ref} was {'deleted' if deleted else 'changed'}")
-    if ref.kind == "Deployment" and not deleted:
-        rec.schedule_refresh(ctx, state)
-
-
-for (_api_version, _kind), _plural in CHILD_PLURALS.items():
-    _group, _, _version = _api_version.rpartition("/")
-    kopf.index(_group, _version, _plural, id=INDEX_CHILD)(index_child)
-    kopf.on.event(_group, _version, _plural, id=FOLLOW_CHILD)(follow_child)
-
-
 # --- Reconciling ---------------------------------------------------------------------------
 
 
 @kopf.on.create(GROUP, VERSION, PLURAL)
 async def on_create(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
     ctx = _ctx(memo)
+    await ctx.children_listed.wait()
     await rec.reconcile(ctx, ctx.state(body), check_live=False, from_cache=True, retry=retry)
 
 
 @kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
 async def on_update(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
     ctx = _ctx(memo)
+    await ctx.children_listed.wait()
     await rec.reconcile(ctx, ctx.state(body), check_live=True, from_cache=True, retry=retry)
 
 
@@ -196,17 +166,21 @@ def run(
         logging.getLogger("urllib3").setLevel(logging.WARNING)
     if not (verbose or debug):
         logging.getLogger("kopf.objects").addFilter(
-            QuietWatchHandlers(
-                ("remember_agent", INDEX_CHILD, FOLLOW_CHILD, "keep_published_status")
-            )
+            QuietWatchHandlers(("remember_agent", "keep_published_status"))
         )
-    memo = kopf.Memo(metrics_port=metrics_port)
+    identity = own_identity()
+    memo = kopf.Memo(
+        metrics_port=metrics_port,
+        namespaces=() if clusterwide else namespaces,
+        identity=identity,
+    )
     asyncio.run(
         kopf.operator(
             clusterwide=clusterwide or not namespaces,
             namespaces=list(namespaces),
             liveness_endpoint=liveness_endpoint,
             standalone=True,
+            identity=cast(Any, identity),  # Kopf's Identity is a str
             memo=memo,
         )
     )

@@ -16,7 +16,7 @@ import contextlib
 import functools
 import json
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -28,6 +28,9 @@ from agent_operator.builders import ChildKey
 from agent_operator.spec import API_VERSION, KIND, PLURAL
 
 T = TypeVar("T")
+
+#: Bytes read from a watch stream at a time: events are small, and each is handled as it comes.
+WATCH_CHUNK_BYTES = 65536
 
 #: Where each kind of child lives in the API ((apiVersion, kind) -> plural); each is watched.
 CHILD_PLURALS: Mapping[tuple[str, str], str] = {
@@ -213,6 +216,59 @@ class Kube:
         )
         assert result is not None
         return result
+
+    async def list_collection(self, path: str, selector: str) -> tuple[list[dict[str, Any]], str]:
+        """Every object of a collection matching `selector`, and the list's resourceVersion."""
+        result = await self._run(
+            functools.partial(
+                self._request, f"Listing {path}", "GET", path, query=[("labelSelector", selector)]
+            )
+        )
+        result = result or {}
+        version = str((result.get("metadata") or {}).get("resourceVersion") or "")
+        items = list(result.get("items") or [])
+        return items, version
+
+    def watch_lines(
+        self, path: str, selector: str, version: str, timeout_seconds: int
+    ) -> Iterator[bytes]:
+        """A watch stream's events as raw JSON lines, read synchronously (run it in a thread).
+
+        Raises KubeError when the server refuses the watch; ends when the server closes it.
+        """
+        query = [
+            ("watch", "true"),
+            ("labelSelector", selector),
+            ("resourceVersion", version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", str(timeout_seconds)),
+        ]
+        method, url, headers, _, _ = self._api.param_serialize(
+            method="GET",
+            resource_path=path,
+            query_params=query,
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        try:
+            response = self._api.call_api(
+                method, url, header_params=headers, _request_timeout=(10, timeout_seconds + 30)
+            )
+        except Exception as exc:
+            raise KubeError(f"Watching {path}", 0, type(exc).__name__, str(exc)) from None
+        if response.status != 200:
+            raise _error_from(f"Watching {path}", response.status, response.read(), None)
+        stream = response.response
+        try:
+            pending = b""
+            for chunk in stream.stream(WATCH_CHUNK_BYTES, decode_content=True):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                yield from (line for line in lines if line.strip())
+        except Exception as exc:  # a cut stream ends the watch; the caller lists again
+            raise KubeError(f"Watching {path}", 0, type(exc).__name__, str(exc)) from None
+        finally:
+            stream.release_conn()
 
     async def secret_keys(self, namespace: str, name: str) -> frozenset[str] | None:
         """The key names of a Secret, or None when it does not exist. Values stay here."""

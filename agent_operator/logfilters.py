@@ -65,13 +65,7 @@ class QuietWatchHandlers(logging.Filter):
     """
 
     def __init__(
-        self,
-        watching: Iterable[str] = (
-            "remember_agent",
-            "index_child",
-            "follow_child",
-            "keep_published_status",
-        ),
+        self, watching: Iterable[str] = ("remember_agent", "keep_published_status")
     ) -> None:
         super().__init__()
         # Kopf's handler ids are the functions' names.

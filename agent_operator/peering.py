@@ -14,19 +14,35 @@ restarted pod or a rolling upgrade causes no needless handover, and two replicas
 the same millisecond still differ.
 
 Why Kopf's peering and not a Lease: Kopf already gates every watch stream on it, handlers and
-daemons included, so a paused replica makes no write through Kopf. A Lease would need our own
-election loop and our own gate in front of every Kopf handler, duplicating what Kopf does.
+daemons included, so a paused replica makes no write through Kopf. The resync and the
+children's watches are the operator's own: `follow_pause` reads the peering object by Kopf's
+rule and pauses them too, so a replica that was once active never acts on stale memory. A
+Lease would need our own election loop and our own gate in front of every Kopf handler,
+duplicating what Kopf does.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime
+import getpass
 import logging
+import os
 import random
+import socket
 import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import kopf
 
+from agent_operator.kube import Kube, KubeError
 from agent_operator.settings import OperatorSettings
+
+#: How often per peering lifetime a replica reads the peering object to learn if it is paused.
+CHECKS_PER_LIFETIME = 3
+#: Kopf's peering resources.
+PEERING_API = "/apis/kopf.dev/v1"
 
 #: Priorities are milliseconds of seniority times this, plus a random tiebreak below it.
 TIEBREAK_RANGE = 1000
@@ -39,6 +55,67 @@ def seniority_priority(started_at: float, tiebreak: int) -> int:
     if not 0 <= tiebreak < TIEBREAK_RANGE:
         raise ValueError(f"tiebreak must be in [0, {TIEBREAK_RANGE}), not {tiebreak}")
     return -(int(started_at * 1000) * TIEBREAK_RANGE) + tiebreak
+
+
+def outranked(
+    peers: Mapping[str, Any], identity: str, priority: int, now: datetime.datetime
+) -> bool:
+    """Kopf's rule for pausing, over a peering object's status: a live peer other than this
+    replica has a priority as high as this one's or higher."""
+    for peer, info in peers.items():
+        if peer == identity or not isinstance(info, Mapping):
+            continue
+        try:
+            lastseen = datetime.datetime.fromisoformat(str(info["lastseen"]))
+            deadline = lastseen + datetime.timedelta(seconds=int(info.get("lifetime", 60)))
+        except (KeyError, ValueError):
+            continue
+        if deadline > now and int(info.get("priority", 0)) >= priority:
+            return True
+    return False
+
+
+def own_identity() -> str:
+    """This replica's name among its peers: the pod's name where the chart sets `POD_ID`."""
+    pod = os.environ.get("POD_ID")
+    if pod:
+        return pod
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    return f"{getpass.getuser()}@{socket.gethostname()}/{stamp}/{random.randrange(1000):03d}"  # noqa: S311
+
+
+async def follow_pause(
+    kube: Kube,
+    kopf_settings: kopf.OperatorSettings,
+    identity: str,
+    namespaces: Sequence[str],
+    on_change: Callable[[bool], None],
+) -> None:
+    """Tell `on_change` whether Kopf pauses this replica, by Kopf's rule, every few seconds.
+
+    Kopf pauses its own watches and handlers, not the operator's resync and children's
+    watches: those ask here. A missing peering object pauses (peering is mandatory).
+    """
+    peering = kopf_settings.peering
+    paths = [f"{PEERING_API}/namespaces/{ns}/kopfpeerings" for ns in namespaces] or [
+        f"{PEERING_API}/clusterkopfpeerings"
+    ]
+    while True:
+        try:
+            paused = False
+            for path in paths:
+                items, _version = await kube.list_collection(path, "")
+                found = [i for i in items if (i.get("metadata") or {}).get("name") == peering.name]
+                now = datetime.datetime.now(datetime.UTC)
+                paused = (
+                    paused
+                    or not found
+                    or outranked(found[0].get("status") or {}, identity, peering.priority, now)
+                )
+            on_change(paused)
+        except KubeError as exc:
+            log.warning("Did not read KopfPeering %s: %s", peering.name, exc)
+        await asyncio.sleep(max(1.0, peering.lifetime / CHECKS_PER_LIFETIME))
 
 
 def configure_peering(kopf_settings: kopf.OperatorSettings, settings: OperatorSettings) -> None:

@@ -31,7 +31,7 @@ from agent_operator.builders import (
 )
 from agent_operator.drift import with_applied_hash
 from agent_operator.kube import KubeError, ObjectRef
-from agent_operator.ownership import ForeignChild, controlled_by, needs_apply
+from agent_operator.ownership import ForeignChild, agent_of, controlled_by, needs_apply
 from agent_operator.spec import AgentSpec, SpecError, parse_spec
 from agent_operator.state import AgentState, Context
 
@@ -44,6 +44,8 @@ STATUS_DEBOUNCE_SECONDS = 0.25
 CONVERGE_DEBOUNCE_SECONDS = 0.5
 #: The label every child carries; the watches select on it at the server.
 MANAGED_SELECTOR = "app.kubernetes.io/managed-by=agent-operator"
+#: The longest a new Agent's first status waits for its rollout before it says "RollingOut".
+FIRST_STATUS_HOLD_SECONDS = 30.0
 #: The longest a reconcile outside Kopf's handlers may take before it is given up.
 GUARDED_RECONCILE_TIMEOUT_SECONDS = 120
 
@@ -136,6 +138,8 @@ async def _reconcile(
     state.reconcile_error = None
     state.foreign_child = None
     state.observed_generation = state.generation
+    if not check_live and not missing and state.status == {}:
+        hold_first_status(ctx, state)
     changed_refs = await refresh_status(ctx, state, missing_refs=missing)
     if missing:
         message = "; ".join(str(m) for m in missing)
@@ -294,8 +298,9 @@ async def refresh_status(
         current = state.status
         desired = status_mod.desired_status(facts, current)
         patch = status_mod.status_patch(current, desired)
-        if patch is None:
+        if patch is None or (state.first_status_held and status_mod.rolling_out(desired)):
             return False
+        state.first_status_held = False
         try:
             answer = await ctx.kube.patch_status(state.ref, patch)
         except KubeError as exc:
@@ -304,6 +309,23 @@ async def refresh_status(
             raise
         state.body["status"] = dict(answer.get("status") or {})
         return True
+
+
+def hold_first_status(ctx: Context, state: AgentState) -> None:
+    """Write a new Agent's first status only once its rollout shows (or after a while).
+
+    A new Agent's status would otherwise be written twice: "RollingOut" right after its
+    children are applied, and again a moment later when the Deployment's rollout arrives.
+    """
+    state.first_status_held = True
+
+    async def release() -> None:
+        await asyncio.sleep(FIRST_STATUS_HOLD_SECONDS)
+        if state.first_status_held:
+            state.first_status_held = False
+            await _refresh_quietly(ctx, state)
+
+    ctx.spawn(release())
 
 
 def schedule_refresh(ctx: Context, state: AgentState) -> None:
@@ -347,6 +369,37 @@ def schedule_converge(ctx: Context, state: AgentState, why: str) -> None:
     ctx.spawn(later())
 
 
+def child_event(ctx: Context, kind: str, body: Mapping[str, Any]) -> None:
+    """A child changed: converge its Agent if the change is someone else's; follow rollouts.
+
+    Only a change of content counts (the cache compares it); a status or version bump alone,
+    or the echo of the operator's own apply, converges nothing.
+    """
+    ref = ObjectRef.of(body)
+    deleted = kind == "DELETED"
+    if deleted:
+        body = ctx.children.get(ref) or body  # a relist's deletion brings only the address
+        changed = ctx.children.forget(ref)
+    else:
+        changed = ctx.children.saw(body, ref)
+    owner = agent_of(body)
+    if owner is None:
+        return
+    key = (ref.namespace or "", owner.name)
+    if ref.kind == "Deployment":
+        if deleted:
+            ctx.deployments.pop(key, None)
+        else:
+            ctx.saw_deployment(body)
+    state = ctx.agents.get(key)
+    if state is None or state.uid != owner.uid or state.deleting or ctx.paused:
+        return
+    if changed:
+        schedule_converge(ctx, state, f"{ref} was {'deleted' if deleted else 'changed'}")
+    if ref.kind == "Deployment" and not deleted:
+        schedule_refresh(ctx, state)
+
+
 async def _refresh_quietly(ctx: Context, state: AgentState, **facts: Any) -> None:
     with contextlib.suppress(KubeError):
         await refresh_status(ctx, state, **facts)
@@ -360,6 +413,9 @@ async def resync_forever(ctx: Context) -> None:
     interval = ctx.settings.resync_interval_seconds
     while True:
         await asyncio.sleep(interval * random.uniform(0.9, 1.1))  # noqa: S311 (jitter)
+        if ctx.paused:  # another replica is active; this one's memory may be stale
+            log.debug("Skipped the resync of Agents: another replica is active")
+            continue
         await resync_all(ctx)
 
 

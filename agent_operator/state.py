@@ -38,6 +38,8 @@ class AgentState:
     foreign_child: str | None = None
     observed_generation: int | None = None
     refresh_pending: bool = False
+    #: A new Agent's first status waits for its rollout, so that it is written once, not twice.
+    first_status_held: bool = False
     converge_pending: bool = False
 
     @property
@@ -73,29 +75,14 @@ class Children:
     """Every managed child as last seen, by its address: the watches' cache.
 
     Fed by the watches (every kind of child, through the managed label) and by the answer to
-    each apply. Kopf runs index handlers over every listed object of every watched kind before
-    it runs any other handler, so once an Agent is handled an address absent here means no
-    managed object stands there. Bodies are kept as compact JSON without status or
-    server-written metadata: a fraction of the memory of parsed dicts, and a change of content
-    (not a mere status or version bump) is seen by comparing bytes.
+    each apply. A reconcile from the cache waits until every watch's first list is in, so an
+    address absent here means no managed object stands there. Bodies are kept as compact JSON
+    without status or server-written metadata: a fraction of the memory of parsed dicts, and a
+    change of content (not a mere status or version bump) is seen by comparing bytes.
     """
 
     def __init__(self) -> None:
         self._seen: dict[ObjectRef, bytes] = {}
-        self._changed: set[ObjectRef] = set()
-
-    def watched(self, body: Mapping[str, Any]) -> None:
-        """A watch event's child: remembered, and marked if its content changed."""
-        ref = ObjectRef.of(body)
-        if self.saw(body, ref):
-            self._changed.add(ref)
-
-    def take_changed(self, ref: ObjectRef) -> bool:
-        """Whether the child's content changed since last asked (by a watch event)."""
-        if ref in self._changed:
-            self._changed.discard(ref)
-            return True
-        return False
 
     def saw(self, body: Mapping[str, Any], ref: ObjectRef | None = None) -> bool:
         """Remember a child as it is now; True if its content differs from what was known."""
@@ -109,8 +96,11 @@ class Children:
 
     def forget(self, ref: ObjectRef) -> bool:
         """The child is gone; True if it was known."""
-        self._changed.discard(ref)
         return self._seen.pop(ref, None) is not None
+
+    def refs(self, api_version: str, kind: str) -> set[ObjectRef]:
+        """The addresses of every known child of one kind."""
+        return {r for r in self._seen if r.kind == kind and r.api_version == api_version}
 
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
         """The child as last seen, or None when no managed object is known at this address."""
@@ -134,6 +124,8 @@ class Context:
         self.deployments: dict[Key, dict[str, Any]] = {}
         self.metrics = OperatorMetrics(lambda: [s.status for s in list(self.agents.values())])
         self.resync_task: asyncio.Task[None] | None = None
+        self.paused = False  # Kopf's peering pauses this replica: no resync, no restore
+        self.children_listed = asyncio.Event()  # every kind of child listed into `children`
         self.background: set[asyncio.Task[None]] = set()
 
     def saw_deployment(self, body: Mapping[str, Any], *, answer: bool = False) -> None:

@@ -185,6 +185,14 @@ def status_patch(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict
     return patch or None
 
 
+def rolling_out(status: Mapping[str, Any]) -> bool:
+    """Whether the status says only that the Deployment has not yet shown its rollout."""
+    return any(
+        c.get("type") == READY and c.get("reason") == "RollingOut"
+        for c in status.get("conditions") or []
+    )
+
+
 def is_ready(status: Mapping[str, Any]) -> bool:
     return any(
         c.get("type") == READY and c.get("status") == "True" for c in status.get("conditions") or []

@@ -340,6 +340,7 @@ class Result:
     create_watches: int = 0
     create_writes: int = 0
     create_detail: dict[str, int] = dataclasses.field(default_factory=dict)
+    resync_writes_detail: dict[str, int] = dataclasses.field(default_factory=dict)
     create_cpu: float = 0.0
     emulator_cpu: float = 0.0
     baseline_emulator_cpu: float = 0.0
@@ -473,6 +474,10 @@ async def measure_resync(
             result.resync_seconds = last_change - began
             result.resync_cpu = cpu_seconds(pid) - cpu0
             result.resync_reads, result.resync_writes = reads, writes
+            detail = (await emulator.totals(session))["detail"]
+            result.resync_writes_detail = {
+                k: v for k, v in detail.items() if k.split()[0] not in ("get", "list", "watch")
+            }
             return
         await asyncio.sleep(0.1)
 
@@ -585,6 +590,8 @@ def report(results: Sequence[Result]) -> None:
         print_table(f"Operator at N = {r.n}", header, rows)
         detail = ", ".join(f"{k}: {v / r.n:.2f}" for k, v in sorted(r.create_detail.items()))
         print(f"\nOperator requests per Agent while creating: {detail}")
+        resync = ", ".join(f"{k}: {v}" for k, v in sorted(r.resync_writes_detail.items()))
+        print(f"\nOperator writes during the no-op resync: {resync or 'none'}")
     if len(results) >= 2:
         a, b = results[0], results[-1]
         slope = (b.rss_peak - a.rss_peak) / (b.n - a.n)

@@ -13,7 +13,7 @@ from tests.emulator import EmulatorServer
 from .agents import ALWAYS, NAMESPACE, Agents, agent
 from .operator import OperatorProcess, wait_for
 
-WATCHING = ("Handler 'remember_agent' succeeded.", "Handler 'follow_child' succeeded.")
+WATCHING = ("Handler 'remember_agent' succeeded.",)
 
 
 @pytest.fixture

@@ -73,6 +73,8 @@ def test_lists_failing_at_start_up_are_retried_and_every_agent_converges(
     assert agent_lists.exhausted()
     assert deployment_lists.exhausted()
     assert 1 <= len(fault_lines(operator.log, "injected 500 on listing")) <= 2
-    assert len(fault_lines(operator.log, "injected 429 on listing")) == 1
+    # The children's lists go through the operator's HTTP client, which honours Retry-After
+    # itself: the 429 is waited out without a line, or told in one.
+    assert len(fault_lines(operator.log, "injected 429 on listing")) <= 1
     assert_no_duplicate_or_orphan(cluster, names)
     assert_no_traceback(operator.log)

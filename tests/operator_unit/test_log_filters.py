@@ -14,7 +14,7 @@ def record(msg: Any) -> logging.LogRecord:
     return logging.LogRecord("kopf.objects", logging.INFO, __file__, 1, msg, None, None)
 
 
-@pytest.mark.parametrize("handler", ["remember_agent", "follow_child"])
+@pytest.mark.parametrize("handler", ["remember_agent"])
 def test_the_watching_handlers_success_is_dropped(handler: str) -> None:
     assert QuietWatchHandlers().filter(record(f"Handler {handler!r} succeeded.")) is False
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 import kopf
 import pytest
 
-from agent_operator.peering import configure_peering, seniority_priority
+from agent_operator.peering import configure_peering, outranked, seniority_priority
 from agent_operator.settings import OperatorSettings
 
 
@@ -47,3 +50,27 @@ def test_a_tiebreak_out_of_range_is_refused(tiebreak: int) -> None:
 def test_a_lifetime_too_short_for_kopf_to_renew_is_refused() -> None:
     with pytest.raises(ValueError, match="peering_lifetime_seconds"):
         OperatorSettings.from_env({"AGENT_OPERATOR_PEERING_LIFETIME_SECONDS": "2"})
+
+
+NOW = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def peer(priority: int, seconds_ago: int = 0, lifetime: int = 60) -> dict[str, Any]:
+    lastseen = NOW - datetime.timedelta(seconds=seconds_ago)
+    return {"priority": priority, "lifetime": lifetime, "lastseen": lastseen.isoformat()}
+
+
+def test_a_live_peer_of_higher_or_equal_priority_pauses_the_replica() -> None:
+    assert outranked({"me": peer(5), "other": peer(6)}, "me", 5, NOW)
+    assert outranked({"me": peer(5), "other": peer(5)}, "me", 5, NOW)
+
+
+def test_lower_dead_or_malformed_peers_and_the_replica_itself_do_not_pause_it() -> None:
+    peers = {
+        "me": peer(9),
+        "lower": peer(4),
+        "dead": peer(9, seconds_ago=120),
+        "malformed": {"priority": 9, "lastseen": "yesterday"},
+        "removed": None,
+    }
+    assert not outranked(peers, "me", 5, NOW)
