@@ -31,6 +31,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
+from agent_runtime import telemetry as otel
 from agent_runtime.config import RuntimeConfig, redact
 from agent_runtime.egress import EgressPolicy
 from agent_runtime.events import (
@@ -46,7 +47,7 @@ from agent_runtime.events import (
 )
 from agent_runtime.model import ModelClient, ModelError, ModelErrorKind, ModelReply, Usage
 from agent_runtime.schemas import SchemaViolationError, parse_json, validate
-from agent_runtime.telemetry import GEN_AI_SYSTEM, Metrics, default_metrics, get_tracer
+from agent_runtime.telemetry import Metrics, default_metrics, get_tracer
 from agent_runtime.tools import Tool, ToolError, ToolOutcome, ToolRegistry
 
 __all__ = [
@@ -149,6 +150,7 @@ class Agent:
         self.name = config.agent.name
         self.metrics = metrics if metrics is not None else default_metrics()
         self._tracer = get_tracer(tracer_provider)
+        self._provider = otel.provider_attributes(otel.latest_names_only())
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient()
         self.egress = EgressPolicy(config.egress.allow_hosts)
@@ -399,12 +401,16 @@ class Agent:
         call_id = str(call.get("id") or "")
         log = self.config.observability.log_content
         span = self._tracer.start_span(f"execute_tool {name}", context=context)
-        span.set_attribute("gen_ai.operation.name", "execute_tool")
-        span.set_attribute("gen_ai.system", GEN_AI_SYSTEM)
-        span.set_attribute("gen_ai.tool.name", name)
-        span.set_attribute("gen_ai.tool.call.id", call_id)
+        span.set_attributes(
+            {
+                otel.OPERATION_NAME: "execute_tool",
+                **self._provider,
+                otel.TOOL_NAME: name,
+                otel.TOOL_CALL_ID: call_id,
+            }
+        )
         if log:
-            span.set_attribute("gen_ai.tool.call.arguments", str(function.get("arguments", "")))
+            span.set_attribute(otel.TOOL_CALL_ARGUMENTS, str(function.get("arguments", "")))
         # A tool that echoes the secret header or token it was sent must not hand it on to the
         # model, a span or a log line: its answer and its errors are redacted.
         tool = self.tools.get(name)
@@ -420,13 +426,13 @@ class Agent:
             outcome = exc.outcome
             message = redact(str(exc), secrets)
             content = json.dumps({"error": message})
-            span.set_attribute("error.type", outcome)
+            span.set_attribute(otel.ERROR_TYPE, outcome)
             span.set_status(Status(StatusCode.ERROR, message))
         finally:
             self.metrics.tool_calls.labels(tool=name, outcome=outcome).inc()
             self.metrics.tool_call_duration.labels(tool=name).observe(time.perf_counter() - started)
         if log:
-            span.set_attribute("gen_ai.tool.call.result", content)
+            span.set_attribute(otel.TOOL_CALL_RESULT, content)
         span.end()
         answer = {"role": "tool", "tool_call_id": call_id, "name": name, "content": content}
         return answer, outcome
@@ -541,22 +547,29 @@ class Agent:
 
     def _request_span(self) -> trace.Span:
         span = self._tracer.start_span(f"invoke_agent {self.name}")
-        span.set_attribute("gen_ai.operation.name", "invoke_agent")
-        span.set_attribute("gen_ai.system", GEN_AI_SYSTEM)
-        span.set_attribute("gen_ai.agent.name", self.name)
-        span.set_attribute("gen_ai.request.model", self.config.model.name)
+        span.set_attributes(
+            {
+                otel.OPERATION_NAME: "invoke_agent",
+                **self._provider,
+                otel.AGENT_NAME: self.name,
+                otel.REQUEST_MODEL: self.config.model.name,
+            }
+        )
         return span
 
     def _end_span(self, span: trace.Span, run: _Run, finish_reason: str) -> None:
-        span.set_attribute("gen_ai.response.finish_reasons", [finish_reason])
-        span.set_attribute("gen_ai.usage.input_tokens", run.usage.prompt_tokens)
-        span.set_attribute("gen_ai.usage.output_tokens", run.usage.completion_tokens)
+        span.set_attribute(otel.RESPONSE_FINISH_REASONS, [finish_reason])
+        self._usage_on_span(span, run)
 
     def _fail_span(self, span: trace.Span, run: _Run, error: LoopError) -> None:
-        span.set_attribute("error.type", error.code)
-        span.set_attribute("gen_ai.usage.input_tokens", run.usage.prompt_tokens)
-        span.set_attribute("gen_ai.usage.output_tokens", run.usage.completion_tokens)
+        span.set_attribute(otel.ERROR_TYPE, error.code)
+        self._usage_on_span(span, run)
         span.set_status(Status(StatusCode.ERROR, error.message))
+
+    @staticmethod
+    def _usage_on_span(span: trace.Span, run: _Run) -> None:
+        span.set_attribute(otel.USAGE_INPUT_TOKENS, run.usage.prompt_tokens)
+        span.set_attribute(otel.USAGE_OUTPUT_TOKENS, run.usage.completion_tokens)
 
 
 def _first(*values: Any) -> Any:
