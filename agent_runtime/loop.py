@@ -262,9 +262,10 @@ class Agent:
         stream: bool,
     ) -> AsyncGenerator[Event]:
         """The one turn logic: ask the model, run its tool calls, until it answers."""
-        # A structured answer is validated (and maybe repaired) before anyone sees it, so its
-        # turns are never streamed.
-        stream = stream and self._format is None
+        # A strict structured answer is held to its schema by the model as it decodes, so it
+        # streams as produced (and is still validated at the end); a loose one is validated,
+        # and maybe repaired, before anyone sees it, so its turns are not streamed.
+        stream = stream and (self._format is None or self._format.strict)
         while True:
             self._check_turns(run)
             extra = self._model_params(options, first=run.model_calls == 0)
@@ -288,7 +289,7 @@ class Agent:
                     async for event in tools:
                         yield event
                 continue
-            if self._answer_needs_repair(run, reply):
+            if self._answer_needs_repair(run, reply, streamed=stream):
                 continue
             content = str(reply.message.get("content") or "")
             if not stream and content:
@@ -330,19 +331,23 @@ class Agent:
                 f"the model did not finish within limits.maxTurns={limit} model calls",
             )
 
-    def _answer_needs_repair(self, run: _Run, reply: ModelReply) -> bool:
-        """Validate a structured answer; ask once for a repair; fail if that is invalid too."""
+    def _answer_needs_repair(self, run: _Run, reply: ModelReply, *, streamed: bool) -> bool:
+        """Validate a structured answer; ask once for a repair; fail if that is invalid too.
+
+        A streamed answer was seen as it came, so it cannot be taken back: it fails at once.
+        """
         if self._format is None:
             return False
         try:
             value = parse_json(reply.message["content"], what="the answer")
             validate(value, self._format.schema_, what="the answer")
         except SchemaViolationError as exc:
-            if run.repaired:
+            if run.repaired or streamed:
+                when = "after one repair" if run.repaired else "as it streamed"
                 raise LoopError(
                     "invalid_structured_output",
                     f"the answer does not match response format {self._format.name!r} "
-                    f"after one repair: {exc.detail}",
+                    f"{when}: {exc.detail}",
                 ) from None
             run.repaired = True
             run.messages.append({"role": "assistant", "content": reply.message["content"]})
