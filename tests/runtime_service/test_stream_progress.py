@@ -147,3 +147,19 @@ def test_keepalive_comments_flow_while_a_slow_tool_runs(
     assert during_tool[1:finished] == [": keep-alive"] * (finished - 1)
     assert seen[-1] == "data: [DONE]"
     assert json.loads(seen[-2][6:])["choices"][0]["finish_reason"] == "stop"
+
+
+def test_a_stream_opens_with_a_keepalive_before_a_slow_model_answers(
+    make_config: ConfigFactory, mock_llm: MockLLM
+) -> None:
+    # A model twenty keep-alive intervals slow: the stream must not wait for it to open.
+    mock_llm.latency_seconds = 1.0
+    with serving(make_config(), keepalive_seconds=0.05) as runtime:
+        target = f"{runtime.url}/v1/chat/completions"
+        with httpx.stream("POST", target, json=BODY, timeout=WAIT_SECONDS) as response:
+            assert response.status_code == 200
+            lines = list(sse_lines(response))
+    first_data = next(i for i, line in enumerate(lines) if line.startswith("data: "))
+    assert first_data > 0
+    assert set(lines[:first_data]) == {": keep-alive"}
+    assert lines[-1] == "data: [DONE]"
