@@ -31,6 +31,7 @@ from agent_runtime.middleware import (
     TracingMiddleware,
 )
 from agent_runtime.routes import ServiceState, router
+from agent_runtime.sse import KEEPALIVE_SECONDS
 from agent_runtime.telemetry import Metrics, get_tracer
 
 __all__ = ["Engine", "EngineFactory", "create_app"]
@@ -42,10 +43,12 @@ def create_app(
     engine_factory: EngineFactory | None = None,
     metrics: Metrics | None = None,
     tracer_provider: trace.TracerProvider | None = None,
+    keepalive_seconds: float = KEEPALIVE_SECONDS,
 ) -> FastAPI:
     """The service of one agent; the engine is built and started in the lifespan.
 
     By default the engine is `loop.Agent`, sharing the service's metrics and tracer provider.
+    `keepalive_seconds` is how long a stream stays silent before a keep-alive comment.
     """
     metrics = metrics if metrics is not None else Metrics()
     auth = BearerAuth(config.auth.bearer_token)
@@ -59,7 +62,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = build_engine(config, metrics)
         await engine.start()
-        app.state.service = ServiceState(config, engine, auth, metrics, int(time.time()))
+        app.state.service = ServiceState(
+            config, engine, auth, metrics, int(time.time()), keepalive_seconds
+        )
         name = config.agent.name
         logger.info(
             "Started agent runtime",

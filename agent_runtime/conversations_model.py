@@ -26,6 +26,7 @@ from typing import Any
 
 from opentelemetry import trace
 
+from agent_runtime import telemetry as otel
 from agent_runtime.config import ModelConfig
 from agent_runtime.egress import EgressPolicy
 from agent_runtime.model import ModelClient, ModelError, ModelReply, StreamAccumulator, _usage
@@ -187,7 +188,7 @@ class ConversationsModelClient(ModelClient):
         """Count and trace a built-in that ran on Mistral's side, like a tool of the runtime's."""
         tool = str(getattr(name, "value", name))
         self._metrics.tool_calls.labels(tool=tool, outcome="ok").inc()
-        span.add_event("builtin_tool", {"gen_ai.tool.name": tool})
+        span.add_event("builtin_tool", {otel.TOOL_NAME: tool})
 
     def _reply(self, response: Any, span: trace.Span) -> ModelReply:
         text: list[str] = []

@@ -31,6 +31,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
+from agent_runtime import telemetry as otel
 from agent_runtime.config import RuntimeConfig, redact
 from agent_runtime.conversations_model import ConversationsModelClient
 from agent_runtime.egress import EgressPolicy
@@ -47,7 +48,7 @@ from agent_runtime.events import (
 )
 from agent_runtime.model import ModelClient, ModelError, ModelErrorKind, ModelReply, Usage
 from agent_runtime.schemas import SchemaViolationError, parse_json, validate
-from agent_runtime.telemetry import GEN_AI_SYSTEM, Metrics, default_metrics, get_tracer
+from agent_runtime.telemetry import Metrics, default_metrics, get_tracer
 from agent_runtime.tools import Tool, ToolError, ToolOutcome, ToolRegistry
 
 __all__ = [
@@ -150,6 +151,7 @@ class Agent:
         self.name = config.agent.name
         self.metrics = metrics if metrics is not None else default_metrics()
         self._tracer = get_tracer(tracer_provider)
+        self._provider = otel.provider_attributes(otel.latest_names_only())
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient()
         self.egress = EgressPolicy(config.egress.allow_hosts)
@@ -255,9 +257,10 @@ class Agent:
         stream: bool,
     ) -> AsyncGenerator[Event]:
         """The one turn logic: ask the model, run its tool calls, until it answers."""
-        # A structured answer is validated (and maybe repaired) before anyone sees it, so its
-        # turns are never streamed.
-        stream = stream and self._format is None
+        # A strict structured answer is held to its schema by the model as it decodes, so it
+        # streams as produced (and is still validated at the end); a loose one is validated,
+        # and maybe repaired, before anyone sees it, so its turns are not streamed.
+        stream = stream and (self._format is None or self._format.strict)
         while True:
             self._check_turns(run)
             extra = self._model_params(options, first=run.model_calls == 0)
@@ -281,7 +284,7 @@ class Agent:
                     async for event in tools:
                         yield event
                 continue
-            if self._answer_needs_repair(run, reply):
+            if self._answer_needs_repair(run, reply, streamed=stream):
                 continue
             content = str(reply.message.get("content") or "")
             if not stream and content:
@@ -323,19 +326,23 @@ class Agent:
                 f"the model did not finish within limits.maxTurns={limit} model calls",
             )
 
-    def _answer_needs_repair(self, run: _Run, reply: ModelReply) -> bool:
-        """Validate a structured answer; ask once for a repair; fail if that is invalid too."""
+    def _answer_needs_repair(self, run: _Run, reply: ModelReply, *, streamed: bool) -> bool:
+        """Validate a structured answer; ask once for a repair; fail if that is invalid too.
+
+        A streamed answer was seen as it came, so it cannot be taken back: it fails at once.
+        """
         if self._format is None:
             return False
         try:
             value = parse_json(reply.message["content"], what="the answer")
             validate(value, self._format.schema_, what="the answer")
         except SchemaViolationError as exc:
-            if run.repaired:
+            if run.repaired or streamed:
+                when = "after one repair" if run.repaired else "as it streamed"
                 raise LoopError(
                     "invalid_structured_output",
                     f"the answer does not match response format {self._format.name!r} "
-                    f"after one repair: {exc.detail}",
+                    f"{when}: {exc.detail}",
                 ) from None
             run.repaired = True
             run.messages.append({"role": "assistant", "content": reply.message["content"]})
@@ -391,12 +398,16 @@ class Agent:
         call_id = str(call.get("id") or "")
         log = self.config.observability.log_content
         span = self._tracer.start_span(f"execute_tool {name}", context=context)
-        span.set_attribute("gen_ai.operation.name", "execute_tool")
-        span.set_attribute("gen_ai.system", GEN_AI_SYSTEM)
-        span.set_attribute("gen_ai.tool.name", name)
-        span.set_attribute("gen_ai.tool.call.id", call_id)
+        span.set_attributes(
+            {
+                otel.OPERATION_NAME: "execute_tool",
+                **self._provider,
+                otel.TOOL_NAME: name,
+                otel.TOOL_CALL_ID: call_id,
+            }
+        )
         if log:
-            span.set_attribute("gen_ai.tool.call.arguments", str(function.get("arguments", "")))
+            span.set_attribute(otel.TOOL_CALL_ARGUMENTS, str(function.get("arguments", "")))
         # A tool that echoes the secret header or token it was sent must not hand it on to the
         # model, a span or a log line: its answer and its errors are redacted.
         tool = self.tools.get(name)
@@ -414,13 +425,13 @@ class Agent:
             outcome = exc.outcome
             message = redact(str(exc), secrets)
             content = json.dumps({"error": message})
-            span.set_attribute("error.type", outcome)
+            span.set_attribute(otel.ERROR_TYPE, outcome)
             span.set_status(Status(StatusCode.ERROR, message))
         finally:
             self.metrics.tool_calls.labels(tool=name, outcome=outcome).inc()
             self.metrics.tool_call_duration.labels(tool=name).observe(time.perf_counter() - started)
         if log:
-            span.set_attribute("gen_ai.tool.call.result", content)
+            span.set_attribute(otel.TOOL_CALL_RESULT, content)
         span.end()
         answer = {"role": "tool", "tool_call_id": call_id, "name": name, "content": content}
         return answer, outcome
@@ -535,22 +546,29 @@ class Agent:
 
     def _request_span(self) -> trace.Span:
         span = self._tracer.start_span(f"invoke_agent {self.name}")
-        span.set_attribute("gen_ai.operation.name", "invoke_agent")
-        span.set_attribute("gen_ai.system", GEN_AI_SYSTEM)
-        span.set_attribute("gen_ai.agent.name", self.name)
-        span.set_attribute("gen_ai.request.model", self.config.model.name)
+        span.set_attributes(
+            {
+                otel.OPERATION_NAME: "invoke_agent",
+                **self._provider,
+                otel.AGENT_NAME: self.name,
+                otel.REQUEST_MODEL: self.config.model.name,
+            }
+        )
         return span
 
     def _end_span(self, span: trace.Span, run: _Run, finish_reason: str) -> None:
-        span.set_attribute("gen_ai.response.finish_reasons", [finish_reason])
-        span.set_attribute("gen_ai.usage.input_tokens", run.usage.prompt_tokens)
-        span.set_attribute("gen_ai.usage.output_tokens", run.usage.completion_tokens)
+        span.set_attribute(otel.RESPONSE_FINISH_REASONS, [finish_reason])
+        self._usage_on_span(span, run)
 
     def _fail_span(self, span: trace.Span, run: _Run, error: LoopError) -> None:
-        span.set_attribute("error.type", error.code)
-        span.set_attribute("gen_ai.usage.input_tokens", run.usage.prompt_tokens)
-        span.set_attribute("gen_ai.usage.output_tokens", run.usage.completion_tokens)
+        span.set_attribute(otel.ERROR_TYPE, error.code)
+        self._usage_on_span(span, run)
         span.set_status(Status(StatusCode.ERROR, error.message))
+
+    @staticmethod
+    def _usage_on_span(span: trace.Span, run: _Run) -> None:
+        span.set_attribute(otel.USAGE_INPUT_TOKENS, run.usage.prompt_tokens)
+        span.set_attribute(otel.USAGE_OUTPUT_TOKENS, run.usage.completion_tokens)
 
 
 def _model_client(

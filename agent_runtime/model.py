@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 import httpx2
 import pydantic
@@ -29,9 +30,10 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
+from agent_runtime import telemetry as otel
 from agent_runtime.config import ModelConfig, SecretUnavailableError, readable_values, redact
 from agent_runtime.egress import EgressDeniedError, EgressPolicy
-from agent_runtime.telemetry import GEN_AI_SYSTEM, Metrics
+from agent_runtime.telemetry import Metrics
 
 #: The longest error body quoted in a model error: enough to explain, never a flood.
 ERROR_BODY_CHARS = 300
@@ -42,6 +44,13 @@ ModelErrorKind = Literal["timeout", "http", "connection", "malformed", "unavaila
 #: The SDK's (un)marshalling models, built once per type: bounded, the types are few.
 _SDK_MODELS: dict[Any, Any] = {}
 _SDK_MODELS_MAX = 1024
+
+#: The request parameters a chat span records, by the conventions' attribute names.
+_REQUEST_ATTRIBUTES: dict[str, str] = {
+    "temperature": otel.REQUEST_TEMPERATURE,
+    "top_p": otel.REQUEST_TOP_P,
+    "max_tokens": otel.REQUEST_MAX_TOKENS,
+}
 
 
 def _reuse_sdk_models() -> None:
@@ -239,6 +248,7 @@ class ModelClient:
         self._egress = egress
         self._metrics = metrics
         self._tracer = tracer
+        self._provider = otel.provider_attributes(otel.latest_names_only())
         self._log_content = log_content
         self._http = _CountingClient(on_retry=lambda: metrics.retries.labels(target="model").inc())
         policy = config.retry
@@ -282,32 +292,50 @@ class ModelClient:
 
     def _start_span(self, parent: Context | None, params: Mapping[str, Any]) -> trace.Span:
         span = self._tracer.start_span(f"chat {self.config.name}", context=parent)
-        span.set_attribute("gen_ai.operation.name", "chat")
-        span.set_attribute("gen_ai.system", GEN_AI_SYSTEM)
-        span.set_attribute("gen_ai.request.model", self.config.name)
-        for key in ("temperature", "top_p", "max_tokens"):
+        span.set_attributes(self._operation_attributes())
+        for key, name in _REQUEST_ATTRIBUTES.items():
             if params.get(key) is not None:
-                span.set_attribute(f"gen_ai.request.{key}", params[key])
+                span.set_attribute(name, params[key])
         if self._log_content:
-            span.set_attribute("gen_ai.input.messages", json.dumps(params["messages"]))
+            span.set_attribute(otel.INPUT_MESSAGES, json.dumps(params["messages"]))
         return span
 
-    def _finish_span(self, span: trace.Span, reply: ModelReply) -> None:
-        span.set_attribute("gen_ai.response.model", reply.model)
-        span.set_attribute("gen_ai.response.id", reply.id)
-        span.set_attribute("gen_ai.response.finish_reasons", [reply.finish_reason])
-        span.set_attribute("gen_ai.usage.input_tokens", reply.usage.prompt_tokens)
-        span.set_attribute("gen_ai.usage.output_tokens", reply.usage.completion_tokens)
-        if self._log_content:
-            span.set_attribute("gen_ai.output.messages", json.dumps([reply.message]))
+    def _operation_attributes(self) -> dict[str, Any]:
+        """What every chat span and GenAI metric of this model carries."""
+        return {
+            otel.OPERATION_NAME: "chat",
+            **self._provider,
+            otel.REQUEST_MODEL: self.config.name,
+            otel.SERVER_ADDRESS: urlsplit(self.url).hostname or "",
+        }
 
-    def _record(self, started: float, outcome: str, usage: Usage | None) -> None:
+    def _finish_span(self, span: trace.Span, reply: ModelReply) -> None:
+        span.set_attribute(otel.RESPONSE_MODEL, reply.model)
+        span.set_attribute(otel.RESPONSE_ID, reply.id)
+        span.set_attribute(otel.RESPONSE_FINISH_REASONS, [reply.finish_reason])
+        span.set_attribute(otel.USAGE_INPUT_TOKENS, reply.usage.prompt_tokens)
+        span.set_attribute(otel.USAGE_OUTPUT_TOKENS, reply.usage.completion_tokens)
+        if self._log_content:
+            span.set_attribute(otel.OUTPUT_MESSAGES, json.dumps([reply.message]))
+
+    def _record(self, started: float, outcome: str, reply: ModelReply | None) -> None:
         model = self.config.name
+        elapsed = time.perf_counter() - started
         self._metrics.model_calls.labels(model=model, outcome=outcome).inc()
-        self._metrics.model_call_duration.labels(model=model).observe(time.perf_counter() - started)
-        if usage is not None:
+        self._metrics.model_call_duration.labels(model=model).observe(elapsed)
+        attributes = self._operation_attributes()
+        if reply is None:
+            attributes[otel.ERROR_TYPE] = outcome
+        else:
+            attributes[otel.RESPONSE_MODEL] = reply.model
+        self._metrics.gen_ai_operation_duration.record(elapsed, attributes)
+        if reply is not None:
+            usage = reply.usage
             self._metrics.tokens.labels(direction="input").inc(usage.prompt_tokens)
             self._metrics.tokens.labels(direction="output").inc(usage.completion_tokens)
+            tokens = self._metrics.gen_ai_token_usage
+            tokens.record(usage.prompt_tokens, {**attributes, otel.TOKEN_TYPE: "input"})
+            tokens.record(usage.completion_tokens, {**attributes, otel.TOKEN_TYPE: "output"})
 
     def _error(self, exc: BaseException, state: _CallState) -> ModelError:
         """Translate whatever the SDK raised into a `ModelError` with a human reason."""
@@ -431,13 +459,13 @@ class ModelClient:
         """Record and trace a failed call; the `ModelError` to raise."""
         error = exc if isinstance(exc, ModelError) else self._error(exc, state)
         self._record(started, error.kind, None)
-        span.set_attribute("error.type", error.kind)
+        span.set_attribute(otel.ERROR_TYPE, error.kind)
         span.set_status(Status(StatusCode.ERROR, str(error)))
         span.end()
         return error
 
     def _done(self, span: trace.Span, started: float, reply: ModelReply) -> None:
-        self._record(started, "ok", reply.usage)
+        self._record(started, "ok", reply)
         self._finish_span(span, reply)
         span.end()
 

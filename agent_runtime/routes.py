@@ -32,7 +32,7 @@ from agent_runtime.protocol import (
     ModelCard,
     ModelList,
 )
-from agent_runtime.sse import event_stream
+from agent_runtime.sse import KEEPALIVE_SECONDS, event_stream
 from agent_runtime.stats import stats_of
 from agent_runtime.telemetry import Metrics
 
@@ -46,6 +46,8 @@ class ServiceState:
     auth: BearerAuth
     metrics: Metrics
     created_at: int
+    #: Seconds of silence before a stream sends a keep-alive (shorter in tests).
+    keepalive_seconds: float = KEEPALIVE_SECONDS
 
     @property
     def agent_name(self) -> str:
@@ -107,7 +109,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
     log_content = state.config.observability.log_content
     if log_content:
         stats.content["request_messages"] = messages
-    encoder = ChatEncoder(state.agent_name, stats, log_content)
+    encoder = ChatEncoder(state.agent_name, stats, log_content, state.keepalive_seconds)
     events = state.engine.run(messages, options, stream=body.stream)
     if body.stream:
         opening = await encoder.opening(events)

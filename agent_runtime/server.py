@@ -18,12 +18,13 @@ from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 import uvicorn
+from opentelemetry import metrics as otel_metrics
 from opentelemetry import trace
 from uvicorn.supervisors import Multiprocess
 
 from agent_runtime.config import CONFIG_FILE_NAME, CONFIG_MOUNT_DIR, RUNTIME_PORT, load_config
 from agent_runtime.logs import configure_logging, logger
-from agent_runtime.telemetry import configure_tracing
+from agent_runtime.telemetry import Metrics, configure_metrics, configure_tracing
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -67,7 +68,10 @@ def build_app(config_path: str | os.PathLike[str], log_level: str = "INFO") -> F
     provider = configure_tracing(config)
     if provider is not None:
         trace.set_tracer_provider(provider)
-    return create_app(config, tracer_provider=provider)
+    meters = configure_metrics(config)
+    if meters is not None:
+        otel_metrics.set_meter_provider(meters)
+    return create_app(config, metrics=Metrics(meter_provider=meters), tracer_provider=provider)
 
 
 def app_from_environment() -> FastAPI:
@@ -129,10 +133,11 @@ def serve(options: ServeOptions) -> int:
     server = uvicorn.Server(uvicorn_config(app, options))
     with signals_end_cleanly():
         server.run()
-    provider = trace.get_tracer_provider()
-    shutdown = getattr(provider, "shutdown", None)
-    if callable(shutdown):
-        shutdown()
+    # Flush the spans and metrics still buffered (the SDK providers have `shutdown`).
+    for provider in (trace.get_tracer_provider(), otel_metrics.get_meter_provider()):
+        shutdown = getattr(provider, "shutdown", None)
+        if callable(shutdown):
+            shutdown()
     if not server.started:
         logger.error("Failed to start the server", extra={"fields": {"port": options.port}})
         return 3

@@ -135,15 +135,42 @@ async def test_a_failure_after_the_first_token_ends_the_stream_with_a_failed_eve
     assert (stream.model_calls, stream.tool_calls) == (2, 1)
 
 
-async def test_a_structured_answer_is_validated_before_it_streams(
+async def test_a_loose_structured_answer_is_validated_before_it_streams(
     mock_llm: MockLLM, make_config: ConfigFactory, make_agent: AgentFactory
 ) -> None:
     mock_llm.reply_json({"city": "Paris"})
     mock_llm.reply_json({"city": "Paris", "celsius": 18})
-    agent = await make_agent(make_config(responseFormat=ANSWER_FORMAT))
+    agent = await make_agent(make_config(responseFormat={**ANSWER_FORMAT, "strict": False}))
     events = await collect(agent)
     assert text(events) == '{"city": "Paris", "celsius": 18}'
     assert final(events).finish_reason == "stop"
+    assert mock_llm.completions[0].body.get("stream") is not True
+
+
+async def test_a_strict_structured_answer_streams_as_the_model_produces_it(
+    mock_llm: MockLLM, make_config: ConfigFactory, make_agent: AgentFactory
+) -> None:
+    mock_llm.reply_json({"city": "Paris", "celsius": 18})
+    agent = await make_agent(make_config(responseFormat=ANSWER_FORMAT))
+    events = await collect(agent)
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    assert len(deltas) > 1
+    assert "".join(deltas) == '{"city": "Paris", "celsius": 18}'
+    assert final(events).content == '{"city": "Paris", "celsius": 18}'
+    assert mock_llm.completions[0].body["stream"] is True
+
+
+async def test_a_strict_streamed_answer_that_breaks_its_schema_fails_without_a_repair(
+    mock_llm: MockLLM, make_config: ConfigFactory, make_agent: AgentFactory
+) -> None:
+    mock_llm.reply_json({"city": "Paris"})
+    agent = await make_agent(make_config(responseFormat=ANSWER_FORMAT))
+    events = await collect(agent)
+    failed = events[-1]
+    assert isinstance(failed, Failed)
+    assert failed.error.code == "invalid_structured_output"
+    assert "as it streamed" in failed.error.message
+    assert len(mock_llm.completions) == 1
 
 
 async def test_a_stream_slower_than_the_request_deadline_fails_with_request_timeout(

@@ -48,7 +48,7 @@ async def test_a_tool_request_makes_a_span_tree_with_genai_attributes(
     chat = next(s for s in spans if s.name == "chat mock-large")
     assert chat.attributes is not None
     assert chat.attributes["gen_ai.operation.name"] == "chat"
-    assert chat.attributes["gen_ai.system"] == "mistral_ai"
+    assert chat.attributes["gen_ai.provider.name"] == "mistral_ai"
     assert chat.attributes["gen_ai.request.model"] == "mock-large"
     assert chat.attributes["gen_ai.response.model"] == "mock-large"
     assert isinstance(chat.attributes["gen_ai.usage.input_tokens"], int)

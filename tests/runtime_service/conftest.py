@@ -24,6 +24,7 @@ from agent_runtime.app import create_app
 from agent_runtime.config import RuntimeConfig
 from agent_runtime.engine import EngineFactory
 from agent_runtime.mockllm import MockLLM, running_mock_llm
+from agent_runtime.sse import KEEPALIVE_SECONDS
 from agent_runtime.telemetry import Metrics
 from agent_runtime.testing import running_app
 
@@ -57,11 +58,16 @@ def serving(
     config: RuntimeConfig,
     engine_factory: EngineFactory | None = None,
     tracer_provider: TracerProvider | None = None,
+    keepalive_seconds: float = KEEPALIVE_SECONDS,
 ) -> Iterator[Runtime]:
     """Serve `config` (with the real engine by default) under uvicorn; stop it on exit."""
     metrics = Metrics()
     app = create_app(
-        config, metrics=metrics, engine_factory=engine_factory, tracer_provider=tracer_provider
+        config,
+        metrics=metrics,
+        engine_factory=engine_factory,
+        tracer_provider=tracer_provider,
+        keepalive_seconds=keepalive_seconds,
     )
     with running_app(app, log_config=None, log_level=None, access_log=False, lifespan="on") as url:
         yield Runtime(url=url, config=config, metrics=metrics)

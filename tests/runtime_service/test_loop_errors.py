@@ -1,5 +1,6 @@
 """A request the loop cannot finish is answered with the engine's status, code and message."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,14 +52,21 @@ def test_openai_client_sees_the_loop_error_code(one_turn: Runtime) -> None:
     assert caught.value.code == "max_turns_exceeded"
 
 
-def test_a_stream_that_fails_before_its_first_token_is_an_http_error(one_turn: Runtime) -> None:
-    with (
-        Mistral(api_key="unused", server_url=one_turn.url) as client,
-        pytest.raises(MistralError) as caught,
-    ):
-        list(client.chat.stream(model=AGENT, messages=WEATHER))
-    assert caught.value.status_code == 422
-    assert "max_turns_exceeded" in caught.value.body
+def test_a_stream_that_fails_after_its_tool_calls_ends_with_the_engines_error(
+    one_turn: Runtime,
+) -> None:
+    # The stream opened when the tool started, so the limit reached after it is in the stream.
+    body = {"model": AGENT, "stream": True, "messages": WEATHER}
+    url = f"{one_turn.url}/v1/chat/completions"
+    with httpx.stream("POST", url, json=body, timeout=30) as response:
+        assert response.status_code == 200
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert lines[-1] == "data: [DONE]"
+    last = json.loads(lines[-2].removeprefix("data: "))
+    assert last["choices"][0]["finish_reason"] == "error"
+    assert last["error"]["code"] == "max_turns_exceeded"
+    assert last["error"]["status_code"] == 422
+    assert "maxTurns=1" in last["error"]["message"]
 
 
 def test_a_failing_model_is_a_gateway_error_not_a_crash(
