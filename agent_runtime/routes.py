@@ -3,7 +3,8 @@
 - `POST /v1/chat/completions`: runs the agent's whole tool loop and answers the final
   assistant message, or streams it as server-sent events in Mistral's chunk format;
 - `GET /v1/models`, `GET /v1/models/{id}`: the agent, as one model;
-- `GET /healthz` (the process answers), `GET /readyz` (the engine is ready), `GET /metrics`.
+- `GET /healthz` (the process answers), `GET /readyz` (the engine, and the conversation store
+  if any, are ready), `GET /metrics`.
 
 The routes read what the lifespan built from `request.app.state` (`ServiceState`).
 """
@@ -34,18 +35,23 @@ from agent_runtime.protocol import (
 )
 from agent_runtime.sse import event_stream
 from agent_runtime.stats import stats_of
+from agent_runtime.store import ConversationStore
 from agent_runtime.telemetry import Metrics
 
 
 @dataclass
 class ServiceState:
-    """What the lifespan builds for the routes: the config, the engine, auth and metrics."""
+    """What the lifespan builds for the routes: the config, the engine, auth and metrics.
+
+    `store` is the conversation store of a stateful agent, None for a stateless one.
+    """
 
     config: RuntimeConfig
     engine: Engine
     auth: BearerAuth
     metrics: Metrics
     created_at: int
+    store: ConversationStore | None = None
 
     @property
     def agent_name(self) -> str:
@@ -153,7 +159,12 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 async def readyz(request: Request) -> Response:
-    reasons = state_of(request).engine.readiness()
+    state = state_of(request)
+    reasons = state.engine.readiness()
+    if state.store is not None:
+        health = await state.store.health()
+        if not health.ok:
+            reasons.append(health.reason or f"the {health.store} conversation store is not ready")
     if reasons:
         body = Health(status="not ready", reasons=reasons)
         return JSONResponse(body.model_dump(), status_code=503)
