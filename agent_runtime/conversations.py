@@ -29,7 +29,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import StreamingResponse
 
 from agent_runtime.chat import usage_info
-from agent_runtime.config import Budget
 from agent_runtime.engine import EventStream
 from agent_runtime.errors import ModelNotFound, loop_error_status
 from agent_runtime.events import (
@@ -47,7 +46,6 @@ from agent_runtime.model import Usage
 from agent_runtime.routes import ERROR_RESPONSES, ServiceState, require_token, state_of
 from agent_runtime.sse import STREAM_HEADERS
 from agent_runtime.store import (
-    BudgetExceededError,
     ConversationStore,
     Decision,
     Entry,
@@ -59,8 +57,8 @@ from agent_runtime.store import (
     ToolCallRequest,
     check_budget,
 )
+from agent_runtime.store.meter import StoreMeter
 from agent_runtime.store.models import new_id
-from agent_runtime.telemetry import Metrics
 
 __all__ = ["chat_messages", "router"]
 
@@ -269,44 +267,6 @@ class TurnRecord:
 
 def _usage(usage: Usage) -> dict[str, Any]:
     return usage_info(usage).model_dump()
-
-
-# The budget ---------------------------------------------------------------------------------------
-@dataclass
-class StoreMeter:
-    """The agent's token budget in the store: checked before each model call, counted after."""
-
-    store: ConversationStore
-    conversation_id: str
-    budget: Budget | None
-    metrics: Metrics
-    agent: str
-    #: The request checked the budget itself before it started (to answer 429 with Retry-After).
-    checked: bool = True
-
-    async def check(self) -> None:
-        if self.budget is None:
-            return
-        if self.checked:
-            self.checked = False
-            return
-        try:
-            check_budget(
-                await self.store.usage(self.conversation_id), self.budget, datetime.now(UTC)
-            )
-        except BudgetExceededError as exc:
-            raise LoopError("budget_exceeded", str(exc)) from None
-        except StoreUnavailableError as exc:
-            raise LoopError("store_unavailable", str(exc)) from None
-
-    async def spend(self, tokens: int) -> None:
-        self.metrics.budget_tokens.labels(agent=self.agent).inc(tokens)
-        if self.budget is None:
-            return
-        try:
-            await self.store.spend(self.conversation_id, tokens)
-        except StoreUnavailableError as exc:
-            raise LoopError("store_unavailable", str(exc)) from None
 
 
 # The service -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ The routes read what the lifespan built from `request.app.state` (`ServiceState`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -35,7 +36,8 @@ from agent_runtime.protocol import (
 )
 from agent_runtime.sse import event_stream
 from agent_runtime.stats import stats_of
-from agent_runtime.store import ConversationStore
+from agent_runtime.store import ConversationStore, check_budget
+from agent_runtime.store.meter import StoreMeter
 from agent_runtime.telemetry import Metrics
 
 
@@ -109,6 +111,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
         stop=[body.stop] if isinstance(body.stop, str) else body.stop,
         random_seed=body.effective_seed(),
         tool_choice=body.engine_tool_choice(),
+        meter=await daily_meter(state),
     )
     log_content = state.config.observability.log_content
     if log_content:
@@ -120,6 +123,15 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
         return event_stream(encoder.chunks(opening, events))
     answer = await encoder.answer(events)
     return JSONResponse(answer.model_dump(mode="json"))
+
+
+async def daily_meter(state: ServiceState) -> StoreMeter | None:
+    """The agent's daily budget for a stateless request; `BudgetExceededError` when spent."""
+    budget = state.config.budget
+    if state.store is None or budget is None:
+        return None
+    check_budget(await state.store.usage(None), budget, datetime.now(UTC))
+    return StoreMeter(state.store, None, budget, state.metrics, state.agent_name)
 
 
 def model_card(state: ServiceState) -> ModelCard:

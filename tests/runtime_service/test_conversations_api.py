@@ -292,3 +292,17 @@ def test_a_budget_spent_mid_loop_ends_the_turn_with_a_clear_error(
 def test_readiness_reports_the_store(stateful: Runtime) -> None:
     ready = httpx.get(f"{stateful.url}/readyz", timeout=10)
     assert ready.status_code == 200
+
+
+def test_the_daily_budget_also_bounds_stateless_chat_completions(
+    make_config: ConfigFactory,
+) -> None:
+    with serving(make_config(budget={"tokensPerDay": 3})) as runtime:
+        body = {"model": AGENT, "messages": [{"role": "user", "content": "one two three"}]}
+        first = httpx.post(f"{runtime.url}/v1/chat/completions", json=body, timeout=30)
+        assert first.status_code == 200
+        refused = httpx.post(f"{runtime.url}/v1/chat/completions", json=body, timeout=30)
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "budget_exceeded"
+    assert "midnight UTC" in refused.json()["message"]
+    assert 1 <= int(refused.headers["retry-after"]) <= 86400
