@@ -4,7 +4,8 @@
 started; the auth check; the metrics) so tests enter it with `with TestClient(app):` and a
 server builds it once per worker. The routes are in `routes`, the middleware (one concern
 each) in `middleware`, the error answers in `errors`, the encoding of the engine's events in
-`chat` and `sse`.
+`chat` and `sse`, and of Mistral's Conversations API, on the conversation store opened here,
+in `conversations`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.middleware import Middleware
 
 from agent_runtime.auth import BearerAuth
 from agent_runtime.config import RuntimeConfig
+from agent_runtime.conversations import router as conversations_router
 from agent_runtime.engine import Engine, EngineFactory
 from agent_runtime.errors import install_error_handlers
 from agent_runtime.logs import logger
@@ -32,6 +34,7 @@ from agent_runtime.middleware import (
 )
 from agent_runtime.routes import ServiceState, router
 from agent_runtime.sse import KEEPALIVE_SECONDS
+from agent_runtime.store import open_store
 from agent_runtime.telemetry import Metrics, get_tracer
 
 __all__ = ["Engine", "EngineFactory", "create_app"]
@@ -60,10 +63,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(config)
         engine = build_engine(config, metrics)
         await engine.start()
         app.state.service = ServiceState(
-            config, engine, auth, metrics, int(time.time()), keepalive_seconds
+            config,
+            engine,
+            auth,
+            metrics,
+            int(time.time()),
+            keepalive_seconds=keepalive_seconds,
+            store=store,
         )
         name = config.agent.name
         logger.info(
@@ -74,6 +84,8 @@ def create_app(
             yield
         finally:
             await engine.aclose()
+            if store is not None:
+                await store.aclose()
             logger.info("Stopped agent runtime", extra={"fields": {"agent": name}})
 
     app = FastAPI(
@@ -94,4 +106,5 @@ def create_app(
     )
     install_error_handlers(app, auth)
     app.include_router(router)
+    app.include_router(conversations_router)
     return app

@@ -21,6 +21,12 @@ from agent_runtime.events import LoopError, LoopErrorCode
 from agent_runtime.logs import logger
 from agent_runtime.protocol import ErrorBody, ValidationDetail
 from agent_runtime.stats import stats_of
+from agent_runtime.store import (
+    ApprovalRefusedError,
+    BudgetExceededError,
+    ConversationNotFoundError,
+    StoreUnavailableError,
+)
 
 #: An error's `type` by status, as Mistral's and OpenAI's APIs name them; any other 4xx is an
 #: `invalid_request_error`, any 5xx an `api_error`.
@@ -43,6 +49,8 @@ LOOP_ERROR_STATUS: Final[Mapping[LoopErrorCode, int]] = {
     "model_unavailable": 503,
     "model_timeout": 504,
     "model_error": 502,
+    "budget_exceeded": 429,
+    "store_unavailable": 503,
 }
 
 
@@ -134,7 +142,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 400 and exc.__cause__ is not None:
         # FastAPI could not decode the body (not UTF-8, nested too deeply): no JSON error.
         return error_response(400, unreadable_body(exc.__cause__), code="invalid_json")
-    if exc.status_code == 404:
+    if exc.status_code == 404 and exc.detail == "Not Found":  # Starlette's own: no such route
         message = f"no route {request.url.path}"
     elif exc.status_code == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
@@ -166,6 +174,27 @@ async def on_model_not_found(request: Request, exc: Exception) -> Response:
     return error_response(404, str(exc), code="model_not_found", param="model")
 
 
+#: The status of a refused decision on a held tool call: never a second run, always a 4xx.
+APPROVAL_REFUSED_STATUS: Final[Mapping[str, int]] = {"unknown": 404, "expired": 410, "decided": 409}
+
+
+async def on_store_error(request: Request, exc: Exception) -> Response:
+    """What the conversation store refused (4xx) or could not do in time (503)."""
+    if isinstance(exc, ConversationNotFoundError):
+        return error_response(404, str(exc), code="conversation_not_found")
+    if isinstance(exc, ApprovalRefusedError):
+        status = APPROVAL_REFUSED_STATUS[exc.reason]
+        return error_response(status, str(exc), code=f"tool_call_{exc.reason}")
+    if isinstance(exc, BudgetExceededError):
+        retry = exc.retry_after_seconds
+        headers = {"Retry-After": str(retry)} if retry is not None else None
+        stats_of(request.scope).error_code = "budget_exceeded"
+        return error_response(429, str(exc), code="budget_exceeded", headers=headers)
+    assert isinstance(exc, StoreUnavailableError)
+    logger.warning("Failed to reach the conversation store", extra={"fields": {"reason": str(exc)}})
+    return error_response(503, str(exc), code="store_unavailable")
+
+
 def install_error_handlers(app: FastAPI, auth: BearerAuth | None = None) -> None:
     """Answer every known failure in the error shape, with the right status.
 
@@ -191,3 +220,10 @@ def install_error_handlers(app: FastAPI, auth: BearerAuth | None = None) -> None
     app.add_exception_handler(Unauthorized, on_unauthorized)
     app.add_exception_handler(AuthUnavailable, on_auth_unavailable)
     app.add_exception_handler(ModelNotFound, on_model_not_found)
+    for store_error in (
+        ConversationNotFoundError,
+        ApprovalRefusedError,
+        BudgetExceededError,
+        StoreUnavailableError,
+    ):
+        app.add_exception_handler(store_error, on_store_error)

@@ -4,7 +4,8 @@ The loop (`agent_runtime.loop`) runs a request as one stream of these events, st
 not; an API shape (chat completions, plain and server-sent events, today) is a thin encoder
 of them. They carry what any such shape needs: the text as it comes, each tool call by id,
 name and arguments when it starts and with its outcome when it ends, the tokens of each model
-call, the final answer with its counts, or the error that ended the request.
+call, the final answer with its counts, or the error that ended the request. A request that
+asks for approvals may instead end with the tool calls it holds for a person's decision.
 
 `LoopError` is the engine's failure in words and a stable `code`; the HTTP status of each code
 is the service's business (`agent_runtime.errors`), not the engine's.
@@ -21,6 +22,7 @@ __all__ = [
     "Event",
     "Failed",
     "Final",
+    "HeldForApproval",
     "LoopError",
     "LoopErrorCode",
     "TextDelta",
@@ -40,6 +42,8 @@ LoopErrorCode = Literal[
     "model_unavailable",
     "model_timeout",
     "model_error",
+    "budget_exceeded",
+    "store_unavailable",
 ]
 
 
@@ -107,5 +111,19 @@ class Failed:
     error: LoopError
 
 
-#: Everything a request's stream may yield; it ends with one `Final` or one `Failed`.
-Event = TextDelta | ToolStarted | ToolFinished | UsageReported | Final | Failed
+@dataclass(frozen=True)
+class HeldForApproval:
+    """The loop stopped before running tool calls that wait for a person; the last event.
+
+    Only a request that asks for approvals (`RequestOptions.hold_for_approval`) ends so.
+    """
+
+    calls: tuple[ToolStarted, ...]
+    usage: Usage
+    model_calls: int
+    tool_calls: int
+
+
+#: Everything a request's stream may yield; it ends with one `Final`, one `Failed` or, when
+#: the request asks for approvals, one `HeldForApproval`.
+Event = TextDelta | ToolStarted | ToolFinished | UsageReported | Final | Failed | HeldForApproval

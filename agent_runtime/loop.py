@@ -11,6 +11,13 @@ and finished, usage per model call, then one `Final` answer or one `Failed` erro
 or not, it is the same turn function (`Agent._turns`); with `stream=True` each model turn is
 streamed and its text yielded as it arrives. `complete` runs it to the `LoopResult`.
 
+A tool declared `requireApproval` runs only once a person allows it: a request that asks for
+approvals (`RequestOptions.hold_for_approval`, a stored conversation) ends with the calls held
+(`HeldForApproval`), and the request that carries the decisions (`RequestOptions.decisions`)
+runs the allowed ones and reports the denied ones to the model as refused, before its first
+model call; any other request reports such a call to the model as refused. A `Meter` (the
+token budget) is asked before each model call and told each call's tokens after it.
+
 A tool that fails never fails the request: the model receives `{"error": "..."}` that says
 what went wrong, and may try again or answer without it. A configured `responseFormat` is
 sent to the model and the final answer validated against its schema, with one repair round.
@@ -24,7 +31,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from opentelemetry import trace
@@ -39,6 +46,7 @@ from agent_runtime.events import (
     Event,
     Failed,
     Final,
+    HeldForApproval,
     LoopError,
     LoopErrorCode,
     TextDelta,
@@ -56,7 +64,9 @@ __all__ = [
     "LoopError",
     "LoopResult",
     "LoopStream",
+    "Meter",
     "RequestOptions",
+    "ToolDecision",
     "Usage",
 ]
 
@@ -81,6 +91,29 @@ class LoopResult:
     tool_calls: int
 
 
+class Meter(Protocol):
+    """A token budget the loop consults: before each model call, and with each call's tokens."""
+
+    async def check(self) -> None:
+        """Raise `LoopError` (`budget_exceeded`) when no further model call may start."""
+        ...
+
+    async def spend(self, tokens: int) -> None:
+        """Count the tokens one model call used."""
+        ...
+
+
+@dataclass(frozen=True)
+class ToolDecision:
+    """A person's decision on a held tool call: run it, or report it to the model as refused."""
+
+    call_id: str
+    name: str
+    arguments: str
+    allow: bool
+    reason: str | None = None
+
+
 @dataclass(frozen=True)
 class RequestOptions:
     """Per-request overrides from the client; None keeps the agent's setting."""
@@ -93,6 +126,12 @@ class RequestOptions:
     random_seed: int | None = None
     #: `auto`, `none`, `any`, `required`, or `{"type": "function", "function": {"name": ...}}`.
     tool_choice: str | dict[str, Any] | None = None
+    #: Hold calls of tools that require approval (ending with `HeldForApproval`), not refuse them.
+    hold_for_approval: bool = False
+    #: Held calls a person decided, run or refused before the first model call.
+    decisions: tuple[ToolDecision, ...] = ()
+    #: The token budget, checked before each model call and told each call's tokens.
+    meter: Meter | None = None
 
 
 @dataclass
@@ -105,6 +144,7 @@ class _Run:
     model_calls: int = 0
     tool_calls: int = 0
     repaired: bool = False
+    hold_for_approval: bool = False
 
 
 class LoopStream:
@@ -164,6 +204,7 @@ class Agent:
             on_retry=lambda tool: retries.labels(target=f"tool:{tool}").inc(),
         )
         self._format = config.response_format
+        self._needs_approval = frozenset(t.name for t in config.tools if t.require_approval)
 
     # Lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -197,7 +238,11 @@ class Agent:
         With `stream`, each model turn is streamed and its text yielded as it arrives;
         without, each turn's text is yielded whole. Either way it is the same turn logic.
         """
-        run = _Run(messages=self._conversation(messages), tool_choice=options.tool_choice)
+        run = _Run(
+            messages=self._conversation(messages),
+            tool_choice=options.tool_choice,
+            hold_for_approval=options.hold_for_approval,
+        )
         return LoopStream(self._request(run, options, stream=stream), run)
 
     async def complete(
@@ -234,6 +279,11 @@ class Agent:
         deadline = asyncio.get_running_loop().time() + self.config.limits.request_timeout_seconds
         try:
             self._check_tool_choice(options.tool_choice)
+            if options.decisions:
+                decided = self._run_decided(run, options.decisions, context, deadline)
+                async with aclosing(decided):
+                    async for event in decided:
+                        yield event
             turns = self._turns(run, options, context, deadline, stream=stream)
             async with aclosing(turns):
                 async for event in turns:
@@ -263,6 +313,7 @@ class Agent:
         stream = stream and (self._format is None or self._format.strict)
         while True:
             self._check_turns(run)
+            await self._metered(deadline, options.meter, None)
             extra = self._model_params(options, first=run.model_calls == 0)
             run.model_calls += 1
             reply: ModelReply | None = None
@@ -278,11 +329,14 @@ class Agent:
                 reply = await self._within(deadline, self._model_turn(run, extra, context))
             assert reply is not None  # _streamed_turn ends with the reply or raises
             run.usage = run.usage + reply.usage
+            await self._metered(deadline, options.meter, reply.usage.total_tokens)
             yield UsageReported(reply.usage, run.usage)
             if reply.tool_calls:
                 async with aclosing(self._run_tools(run, reply, context, deadline)) as tools:
                     async for event in tools:
                         yield event
+                        if isinstance(event, HeldForApproval):
+                            return
                 continue
             if self._answer_needs_repair(run, reply, streamed=stream):
                 continue
@@ -372,25 +426,65 @@ class Agent:
         run.messages.append(
             {**reply.message, "content": reply.message.get("content") or "", "tool_calls": calls}
         )
-        for call in calls:
-            function = call.get("function") or {}
-            yield ToolStarted(
-                str(call.get("id") or ""),
-                str(function.get("name", "")),
-                str(function.get("arguments") or ""),
-            )
+        started = [_started(call) for call in calls]
+        for start in started:
+            yield start
+        held = {s.call_id for s in started if self._held(run, s.name)}
+        runnable = [call for call, s in zip(calls, started, strict=True) if s.call_id not in held]
         allowed = run.tool_choice != "none"
         results = await self._within(
-            deadline, asyncio.gather(*(self._execute(call, context, allowed) for call in calls))
+            deadline, asyncio.gather(*(self._execute(call, context, allowed) for call in runnable))
         )
-        for message, outcome in results:
-            run.messages.append(message)
-            yield ToolFinished(
-                message["tool_call_id"], message["name"], outcome, message["content"]
+        for event in _results(run, results):
+            yield event
+        if held:
+            yield HeldForApproval(
+                tuple(s for s in started if s.call_id in held),
+                run.usage,
+                run.model_calls,
+                run.tool_calls,
             )
 
+    async def _metered(self, deadline: float, meter: Meter | None, tokens: int | None) -> None:
+        """Ask the budget before a model call (`tokens` None), or count a call's tokens."""
+        if meter is not None:
+            await self._within(deadline, meter.check() if tokens is None else meter.spend(tokens))
+
+    def _held(self, run: _Run, name: str) -> bool:
+        return run.hold_for_approval and name in self._needs_approval
+
+    async def _run_decided(
+        self, run: _Run, decisions: tuple[ToolDecision, ...], context: Context, deadline: float
+    ) -> AsyncGenerator[Event]:
+        """Run the held calls a person allowed; report the denied ones to the model as refused."""
+        run.tool_calls += len(decisions)
+        for decision in decisions:
+            yield ToolStarted(decision.call_id, decision.name, decision.arguments)
+
+        async def decided(decision: ToolDecision) -> tuple[dict[str, Any], ToolOutcome]:
+            call = {
+                "id": decision.call_id,
+                "function": {"name": decision.name, "arguments": decision.arguments},
+            }
+            if decision.allow:
+                return await self._execute(call, context, approved=True)
+            because = f": {decision.reason}" if decision.reason else ""
+            self.metrics.tool_calls.labels(tool=decision.name, outcome="denied").inc()
+            refused = json.dumps({"error": f"a person refused this tool call{because}"})
+            message = {
+                "role": "tool",
+                "tool_call_id": decision.call_id,
+                "name": decision.name,
+                "content": refused,
+            }
+            return message, "denied"
+
+        results = await self._within(deadline, asyncio.gather(*map(decided, decisions)))
+        for event in _results(run, results):
+            yield event
+
     async def _execute(
-        self, call: dict[str, Any], context: Context, allowed: bool = True
+        self, call: dict[str, Any], context: Context, allowed: bool = True, approved: bool = False
     ) -> tuple[dict[str, Any], ToolOutcome]:
         """Run one tool call; always returns a tool message (an error one if it failed)."""
         function = call.get("function") or {}
@@ -417,6 +511,12 @@ class Agent:
         try:
             if not allowed:
                 raise ToolError("tool_choice is none: no tool may run in this request")
+            if name in self._needs_approval and not approved:
+                raise ToolError(
+                    f"tool {name} runs only once a person allows it, which needs a stored"
+                    " conversation; it was not run",
+                    outcome="denied",
+                )
             # Current while the tool runs, so that its outgoing calls carry this span onward.
             with trace.use_span(span, record_exception=False, set_status_on_exception=False):
                 result = await self._invoke(name, function.get("arguments"))
@@ -587,6 +687,26 @@ def _model_client(
             log_content=log,
         )
     return ModelClient(config.model, egress=egress, metrics=metrics, tracer=tracer, log_content=log)
+
+
+def _started(call: dict[str, Any]) -> ToolStarted:
+    function = call.get("function") or {}
+    return ToolStarted(
+        str(call.get("id") or ""),
+        str(function.get("name", "")),
+        str(function.get("arguments") or ""),
+    )
+
+
+def _results(run: _Run, results: list[tuple[dict[str, Any], ToolOutcome]]) -> list[ToolFinished]:
+    """Add the tool messages to the conversation; their `ToolFinished` events."""
+    finished = []
+    for message, outcome in results:
+        run.messages.append(message)
+        finished.append(
+            ToolFinished(message["tool_call_id"], message["name"], outcome, message["content"])
+        )
+    return finished
 
 
 def _first(*values: Any) -> Any:

@@ -3,7 +3,8 @@
 - `POST /v1/chat/completions`: runs the agent's whole tool loop and answers the final
   assistant message, or streams it as server-sent events in Mistral's chunk format;
 - `GET /v1/models`, `GET /v1/models/{id}`: the agent, as one model;
-- `GET /healthz` (the process answers), `GET /readyz` (the engine is ready), `GET /metrics`.
+- `GET /healthz` (the process answers), `GET /readyz` (the engine, and the conversation store
+  if any, are ready), `GET /metrics`.
 
 The routes read what the lifespan built from `request.app.state` (`ServiceState`).
 """
@@ -11,6 +12,7 @@ The routes read what the lifespan built from `request.app.state` (`ServiceState`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -34,12 +36,17 @@ from agent_runtime.protocol import (
 )
 from agent_runtime.sse import KEEPALIVE_SECONDS, event_stream
 from agent_runtime.stats import stats_of
+from agent_runtime.store import ConversationStore, check_budget
+from agent_runtime.store.meter import StoreMeter
 from agent_runtime.telemetry import Metrics
 
 
 @dataclass
 class ServiceState:
-    """What the lifespan builds for the routes: the config, the engine, auth and metrics."""
+    """What the lifespan builds for the routes: the config, the engine, auth and metrics.
+
+    `store` is the conversation store of a stateful agent, None for a stateless one.
+    """
 
     config: RuntimeConfig
     engine: Engine
@@ -48,6 +55,7 @@ class ServiceState:
     created_at: int
     #: Seconds of silence before a stream sends a keep-alive (shorter in tests).
     keepalive_seconds: float = KEEPALIVE_SECONDS
+    store: ConversationStore | None = None
 
     @property
     def agent_name(self) -> str:
@@ -105,6 +113,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
         stop=[body.stop] if isinstance(body.stop, str) else body.stop,
         random_seed=body.effective_seed(),
         tool_choice=body.engine_tool_choice(),
+        meter=await daily_meter(state),
     )
     log_content = state.config.observability.log_content
     if log_content:
@@ -116,6 +125,15 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
         return event_stream(encoder.chunks(opening, events))
     answer = await encoder.answer(events)
     return JSONResponse(answer.model_dump(mode="json"))
+
+
+async def daily_meter(state: ServiceState) -> StoreMeter | None:
+    """The agent's daily budget for a stateless request; `BudgetExceededError` when spent."""
+    budget = state.config.budget
+    if state.store is None or budget is None:
+        return None
+    check_budget(await state.store.usage(None), budget, datetime.now(UTC))
+    return StoreMeter(state.store, None, budget, state.metrics, state.agent_name)
 
 
 def model_card(state: ServiceState) -> ModelCard:
@@ -155,7 +173,12 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 async def readyz(request: Request) -> Response:
-    reasons = state_of(request).engine.readiness()
+    state = state_of(request)
+    reasons = state.engine.readiness()
+    if state.store is not None:
+        health = await state.store.health()
+        if not health.ok:
+            reasons.append(health.reason or f"the {health.store} conversation store is not ready")
     if reasons:
         body = Health(status="not ready", reasons=reasons)
         return JSONResponse(body.model_dump(), status_code=503)

@@ -242,6 +242,19 @@ class Metrics:
             registry=r,
         )
 
+        self.approvals = Counter(
+            "agent_tool_approvals",
+            "Tool calls held for a person (held), and the decisions taken (allow, deny).",
+            ["tool", "decision"],
+            registry=r,
+        )
+        self.budget_tokens = Counter(
+            "agent_budget_tokens",
+            "Tokens counted against the agent's budgets in its conversation store.",
+            ["agent"],
+            registry=r,
+        )
+
     def value(self, name: str, labels: dict[str, str] | None = None) -> float:
         """The current value of one sample (0.0 if never observed); handy in tests and probes."""
         found = self.registry.get_sample_value(name, labels or {})
