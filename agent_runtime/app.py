@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from opentelemetry import trace
 from starlette.middleware import Middleware
 
+from agent_runtime import responses
 from agent_runtime.auth import BearerAuth
 from agent_runtime.config import RuntimeConfig
 from agent_runtime.engine import Engine, EngineFactory
@@ -89,4 +90,5 @@ def create_app(
     )
     install_error_handlers(app, auth)
     app.include_router(router)
+    responses.install(app)
     return app
