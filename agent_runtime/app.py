@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from opentelemetry import trace
 from starlette.middleware import Middleware
 
-from agent_runtime import responses
+from agent_runtime import a2a_server, responses
 from agent_runtime.auth import BearerAuth
 from agent_runtime.config import RuntimeConfig
 from agent_runtime.engine import Engine, EngineFactory
@@ -91,4 +91,5 @@ def create_app(
     install_error_handlers(app, auth)
     app.include_router(router)
     responses.install(app)
+    a2a_server.install(app, config)
     return app

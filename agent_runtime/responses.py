@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import time
-import typing
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
@@ -45,13 +44,11 @@ from agent_runtime.events import (
     UsageReported,
 )
 from agent_runtime.loop import RequestOptions
+from agent_runtime.middleware import RESPONSES_PATH
 from agent_runtime.model import Usage
 from agent_runtime.routes import ERROR_RESPONSES, require_token, state_of
 from agent_runtime.sse import STREAM_HEADERS
 from agent_runtime.stats import RequestStats, stats_of
-
-#: The route of the Responses API, beside chat completions under `/v1`.
-RESPONSES_PATH: typing.Final = "/v1/responses"
 
 
 class PreviousResponseUnsupported(Exception):

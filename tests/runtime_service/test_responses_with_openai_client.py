@@ -16,7 +16,7 @@ from openai.types.responses import (
 from pydantic import TypeAdapter
 
 from agent_runtime.mockllm import MockLLM
-from tests.runtime_service.conftest import AGENT, Runtime, ToolServer
+from tests.runtime_service.conftest import AGENT, Runtime, ToolServer, wait_for_requests_counted
 
 
 def client_of(runtime: Runtime) -> OpenAI:
@@ -161,3 +161,9 @@ def test_an_unknown_input_item_is_a_422_naming_it(runtime: Runtime) -> None:
     answer = httpx.post(f"{runtime.url}/v1/responses", json=body, timeout=30)
     assert answer.status_code == 422
     assert "input" in answer.json()["message"]
+
+
+def test_a_response_is_counted_with_the_agents_requests(runtime: Runtime) -> None:
+    with client_of(runtime) as client:
+        client.responses.create(model=AGENT, input="count me")
+    assert wait_for_requests_counted(runtime, 1) == 1
