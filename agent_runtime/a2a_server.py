@@ -48,10 +48,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from agent_runtime.auth import AuthUnavailable, Unauthorized
 from agent_runtime.config import RuntimeConfig
 from agent_runtime.engine import Engine
-from agent_runtime.errors import error_response
 from agent_runtime.events import Failed, Final, ToolFinished, ToolStarted
 from agent_runtime.loop import RequestOptions
 from agent_runtime.middleware import A2A_PATH
@@ -120,8 +118,13 @@ class LoopExecutor(AgentExecutor):
             task = new_task_from_user_message(context.message)
             await event_queue.enqueue_event(task)
         updater = TaskUpdater(event_queue, task.id, task.context_id)
+        text = context.get_user_input()
+        if not text.strip():
+            refusal = Part(text="this agent reads text: the message has no text part")
+            await updater.reject(updater.new_agent_message([refusal]))
+            return
         await updater.start_work()
-        messages = [{"role": "user", "content": context.get_user_input()}]
+        messages = [{"role": "user", "content": text}]
         events = self._engine().run(messages, RequestOptions(), stream=False)
         try:
             async for event in events:
@@ -162,17 +165,14 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _guarded(endpoint: Endpoint) -> Endpoint:
-    """The JSON-RPC endpoint behind the agent's bearer-token check."""
+    """The JSON-RPC endpoint behind the agent's bearer-token check.
+
+    A refusal is the service's own 401 (or 503 when the token cannot be read), answered by
+    its error handlers as on every other route: A2A leaves authentication to HTTP.
+    """
 
     async def guarded(request: Request) -> Response:
-        try:
-            state_of(request).auth.check(request.headers.get("authorization"))
-        except Unauthorized as exc:
-            return error_response(
-                401, str(exc), code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"}
-            )
-        except AuthUnavailable:
-            return error_response(503, "the API token is not available", code="auth_unavailable")
+        state_of(request).auth.check(request.headers.get("authorization"))
         return await endpoint(request)
 
     return guarded

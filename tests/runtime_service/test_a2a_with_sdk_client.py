@@ -149,13 +149,31 @@ async def test_an_agent_with_auth_declares_it_and_refuses_a_caller_without_the_t
             card = (await http.get(f"{runtime.url}/.well-known/agent-card.json")).json()
         with pytest.raises(A2AClientError):
             await send(runtime, "hello", streaming=False)
+        async with httpx.AsyncClient(timeout=30) as http:
+            refused = await http.post(f"{runtime.url}/a2a", json={"jsonrpc": "2.0"})
         allowed = await send(
             runtime, "hello", streaming=False, headers={"Authorization": f"Bearer {TOKEN}"}
         )
     assert card["securitySchemes"] == {"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}}
     assert answer_of(allowed) == "You said: hello"
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
 
 
 async def test_an_a2a_message_is_counted_with_the_agents_requests(runtime: Runtime) -> None:
     await send(runtime, "count me", streaming=False)
     assert await asyncio.to_thread(wait_for_requests_counted, runtime, 1) == 1
+
+
+async def test_a_message_without_text_is_a_rejected_task_saying_why(runtime: Runtime) -> None:
+    data = Part()
+    data.data.string_value = "not text"
+    message = Message(role=Role.ROLE_USER, parts=[data], message_id=uuid.uuid4().hex)
+    async with httpx.AsyncClient(timeout=30) as http:
+        config = ClientConfig(streaming=False, httpx_client=http)
+        client = await create_client(runtime.url, client_config=config)
+        responses = [r async for r in client.send_message(SendMessageRequest(message=message))]
+        await client.close()
+    task = responses[-1].task
+    assert task.status.state == TaskState.TASK_STATE_REJECTED
+    assert "text" in task.status.message.parts[0].text
