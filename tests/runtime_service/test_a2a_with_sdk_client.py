@@ -10,6 +10,7 @@ import pytest
 from a2a.client import A2AClientError, ClientConfig, create_client
 from a2a.types import (
     GetTaskRequest,
+    ListTasksRequest,
     Message,
     Part,
     Role,
@@ -94,13 +95,15 @@ async def test_a_streamed_message_shows_each_tool_call_then_the_answer(
     assert last == TaskState.TASK_STATE_COMPLETED
 
 
-async def test_a_task_can_be_fetched_after_it_ran(runtime: Runtime) -> None:
+async def test_a_task_can_be_fetched_and_listed_after_it_ran(runtime: Runtime) -> None:
     responses = await send(runtime, "remember me", streaming=False)
     task_id = responses[-1].task.id
     async with httpx.AsyncClient(timeout=30) as http:
         client = await create_client(runtime.url, client_config=ClientConfig(httpx_client=http))
         task = await client.get_task(GetTaskRequest(id=task_id))
+        listed = await client.list_tasks(ListTasksRequest())
         await client.close()
+    assert task_id in [each.id for each in listed.tasks]
     assert task.status.state == TaskState.TASK_STATE_COMPLETED
     assert task.artifacts[0].parts[0].text == "You said: remember me"
 
