@@ -16,7 +16,14 @@ from openai.types.responses import (
 from pydantic import TypeAdapter
 
 from agent_runtime.mockllm import MockLLM
-from tests.runtime_service.conftest import AGENT, Runtime, ToolServer, wait_for_requests_counted
+from tests.runtime_service.conftest import (
+    AGENT,
+    ConfigFactory,
+    Runtime,
+    ToolServer,
+    serving,
+    wait_for_requests_counted,
+)
 
 
 def client_of(runtime: Runtime) -> OpenAI:
@@ -167,3 +174,18 @@ def test_a_response_is_counted_with_the_agents_requests(runtime: Runtime) -> Non
     with client_of(runtime) as client:
         client.responses.create(model=AGENT, input="count me")
     assert wait_for_requests_counted(runtime, 1) == 1
+
+
+def test_a_stream_that_fails_after_it_started_ends_with_response_failed_saying_why(
+    make_config: ConfigFactory, weather_tool: dict[str, Any]
+) -> None:
+    config = make_config(tools=[weather_tool], limits={"maxTurns": 1})
+    with serving(config) as runtime, client_of(runtime) as client:
+        events = list(client.responses.create(model=AGENT, input="weather in rome", stream=True))
+    last = events[-1]
+    assert last.type == "response.failed"
+    assert last.response.error is not None
+    assert last.response.error.message.startswith("max_turns_exceeded: ")
+    assert "function_call_output" in [
+        e.item.type for e in events if e.type == "response.output_item.done"
+    ]
