@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: setup test lint unit redis-server demo e2e bench crd docs clean
+.PHONY: setup test lint unit checkov redis-server demo e2e bench crd docs clean
 
 # A virtual environment with the project and its dev tools, rebuilt when pyproject changes.
 $(VENV)/.installed: pyproject.toml
@@ -14,6 +14,17 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
+
+# checkov, the Kubernetes scanner the chart tests run, in a venv of its own: it pins
+# `packaging<24`, which a2a-sdk (a runtime dependency) cannot share, so it cannot live in .venv.
+CHECKOV_VENV ?= .venv-checkov
+$(CHECKOV_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
 
 # What `make demo` needs and no more: the operator and the runtime, without the dev tools
 # (docs/benchmarks.md has both sizes). A venv made by `make setup` already holds them.
@@ -32,7 +43,7 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: setup redis-server
+unit: setup checkov redis-server
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The store tests start a real redis-server (Debian's package), installed here when missing:
@@ -84,4 +95,4 @@ bench: setup
 	$(PY) benchmarks/runtime_builtins.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

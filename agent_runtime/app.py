@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from opentelemetry import trace
 from starlette.middleware import Middleware
 
+from agent_runtime import a2a_server, responses
 from agent_runtime.auth import BearerAuth
 from agent_runtime.config import RuntimeConfig
 from agent_runtime.conversations import router as conversations_router
@@ -107,4 +108,6 @@ def create_app(
     install_error_handlers(app, auth)
     app.include_router(router)
     app.include_router(conversations_router)
+    responses.install(app)
+    a2a_server.install(app, config)
     return app

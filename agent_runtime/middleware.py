@@ -2,7 +2,7 @@
 
 - `TracingMiddleware`: the server span of each request, continuing the caller's trace;
 - `RequestLogMiddleware`: one JSON log line per request, inside that span;
-- `MetricsMiddleware`: the count and duration of chat completions;
+- `MetricsMiddleware`: the count and duration of the requests that run the agent;
 - `CrashGuardMiddleware`: an unexpected exception becomes a generic 500 and one log line;
   it also records the status every outer middleware reports;
 - `BodyLimitMiddleware`: a body over the limit is a 413, before anything reads it.
@@ -24,12 +24,22 @@ from agent_runtime.logs import logger
 from agent_runtime.stats import stats_of
 from agent_runtime.telemetry import Metrics
 
-#: The one route that runs the agent: the metrics count its requests.
+#: The route of chat completions.
 CHAT_PATH: Final = "/v1/chat/completions"
+#: The route of OpenAI's Responses API (`agent_runtime.responses`).
+RESPONSES_PATH: Final = "/v1/responses"
+#: The A2A JSON-RPC endpoint (`agent_runtime.a2a_server`), named in the agent card.
+A2A_PATH: Final = "/a2a"
+#: What each route that runs the agent serves, in its log line; the metrics count them all.
+AGENT_PATHS: Final = {
+    CHAT_PATH: "chat completion",
+    RESPONSES_PATH: "response",
+    A2A_PATH: "A2A request",
+}
 #: Routes that probes and scrapers call every few seconds: logged at DEBUG, no span.
 QUIET_PATHS: Final = frozenset({"/healthz", "/readyz", "/metrics"})
 #: Paths named in span names; any other path (a 404, say) is left out to bound cardinality.
-SPAN_PATHS: Final = frozenset({CHAT_PATH, "/v1/models"})
+SPAN_PATHS: Final = frozenset({*AGENT_PATHS, "/v1/models"})
 #: Methods whose body is read (and bounded) before routing.
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 #: The generic message of a 500: the cause is logged, never answered.
@@ -89,20 +99,20 @@ def describe(path: str, status: int) -> str:
     """The log message of a request: capitalised, past tense, naming what was served."""
     if status >= 400:
         return f"Refused request to {path}" if status < 500 else f"Failed request to {path}"
-    if path == CHAT_PATH:
-        return "Served chat completion"
+    if path in AGENT_PATHS:
+        return f"Served {AGENT_PATHS[path]}"
     return f"Served {path}"
 
 
 class MetricsMiddleware:
-    """Count chat completions by status and time them."""
+    """Count the requests that run the agent (every API alike) by status, and time them."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != CHAT_PATH:
+        if scope["type"] != "http" or scope["path"] not in AGENT_PATHS:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

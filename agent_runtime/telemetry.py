@@ -193,13 +193,13 @@ class Metrics:
         )
         self.requests = Counter(
             "agent_requests",
-            "Chat completion requests served, by HTTP status.",
+            "Requests that ran the agent (chat completions, Responses, A2A), by HTTP status.",
             ["status"],
             registry=r,
         )
         self.request_duration = Histogram(
             "agent_request_duration_seconds",
-            "Time to serve a chat completion request.",
+            "Time to serve a request that ran the agent, whatever its API.",
             buckets=LATENCY_BUCKETS,
             registry=r,
         )

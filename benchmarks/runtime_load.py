@@ -13,6 +13,9 @@ the first offered tool, then answers from its result, and the tool is the mock's
 - time to first streamed token: the runtime's stream vs the same loop whose last call is the
   SDK's own `chat.stream_async`;
 - the runtime's RSS idle and under load; `--soak N`: RSS over N more requests after warm-up;
+- the APIs side by side, same run, same runtime: chat completions, OpenAI's Responses API
+  (`POST /v1/responses`) and A2A (`SendMessage` at `/a2a`), each the same question, each
+  level run in turn, the ratio against chat completions;
 - scaling: uvicorn `--workers 2`, and two runtime processes behind the load generator's round
   robin; the mock's own ceiling, since on 2 cores the load generator (this process), the mock
   and the runtime share the CPU.
@@ -237,6 +240,24 @@ class RuntimeClient:
         answer = await self.http.post(f"{next(self.urls)}/v1/chat/completions", json=self.body)
         answer.raise_for_status()
 
+    async def ask_responses(self) -> None:
+        body = {"input": QUESTION}
+        answer = await self.http.post(f"{next(self.urls)}/v1/responses", json=body)
+        answer.raise_for_status()
+        if answer.json()["status"] != "completed":
+            raise RuntimeError(f"the response did not complete: {answer.text[:200]}")
+
+    async def ask_a2a(self) -> None:
+        message = {"role": "ROLE_USER", "messageId": "m", "parts": [{"text": QUESTION}]}
+        body = {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": {"message": message}}
+        answer = await self.http.post(
+            f"{next(self.urls)}/a2a", json=body, headers={"A2A-Version": "1.0"}
+        )
+        answer.raise_for_status()
+        state = answer.json().get("result", {}).get("task", {}).get("status", {}).get("state")
+        if state != "TASK_STATE_COMPLETED":
+            raise RuntimeError(f"the A2A task did not complete: {answer.text[:200]}")
+
     async def first_token(self) -> float:
         started = time.perf_counter()
         body = {**self.body, "stream": True}
@@ -351,6 +372,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 latency_rows.append(latency_row(level, shipped, fixed))
             warm_rss = rss_bytes(proc.pid)
             loaded_rss = sampler.peak
+            api_rows = await apis_side_by_side(client, args.concurrency, n_for)
             shipped_tt, fixed_tt, run_tt = await first_tokens(plain, client, args.ttft_samples)
             for q in (50, 99):
                 r = percentile(run_tt, q) * 1000
@@ -400,6 +422,22 @@ async def main_async(args: argparse.Namespace) -> int:
             "plain p99 (fixed)",
         ),
         latency_rows,
+    )
+    print_table(
+        "APIs side by side: the same request as chat completions, a response, an A2A message",
+        (
+            "concurrency",
+            "chat req/s",
+            "responses req/s",
+            "ratio",
+            "A2A req/s",
+            "ratio",
+            "chat p50 ms",
+            "responses p50 ms",
+            "A2A p50 ms",
+            "errors",
+        ),
+        api_rows,
     )
     print_table(
         "Streaming: time to first token of the final answer (after the tool turn)",
@@ -453,6 +491,32 @@ def latency_row(level: Level, shipped: Level, fixed: Level) -> Sequence[object]:
         shipped.p(99),
         fixed.p(99),
     )
+
+
+async def apis_side_by_side(
+    client: RuntimeClient, levels: Sequence[int], n_for: dict[int, int]
+) -> list[Sequence[object]]:
+    """Each level run as chat completions, then Responses, then A2A, on the same runtime."""
+    rows: list[Sequence[object]] = []
+    for c in levels:
+        chat = await run_level(client.ask, c, n_for[c])
+        responses = await run_level(client.ask_responses, c, n_for[c])
+        a2a = await run_level(client.ask_a2a, c, n_for[c])
+        rows.append(
+            (
+                c,
+                chat.rps,
+                responses.rps,
+                ratio(responses.rps, chat.rps),
+                a2a.rps,
+                ratio(a2a.rps, chat.rps),
+                chat.p(50),
+                responses.p(50),
+                a2a.p(50),
+                chat.errors + responses.errors + a2a.errors,
+            )
+        )
+    return rows
 
 
 async def first_tokens(

@@ -49,6 +49,7 @@ def test_runtime_load_runs_a_few_requests_and_prints_its_tables() -> None:
         "2",
     )
     assert "Throughput: runtime vs the plain SDK loop" in out
+    assert "APIs side by side" in out
     assert "| p50 time to first token, ms" in out
     assert "Runtime RSS (MB)" in out
     assert "2 replicas, round robin" in out

@@ -8,6 +8,7 @@ and `httpx` clients over HTTP.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from agent_runtime.engine import EngineFactory
 from agent_runtime.mockllm import MockLLM, running_mock_llm
 from agent_runtime.sse import KEEPALIVE_SECONDS
 from agent_runtime.telemetry import Metrics
-from agent_runtime.testing import running_app
+from agent_runtime.testing import SERVER_WAIT_SECONDS, running_app
 
 #: The name of the agent the tests serve; clients name it as their model.
 AGENT = "weather"
@@ -156,3 +157,13 @@ def tool_runtime(make_config: ConfigFactory, weather_tool: dict[str, Any]) -> It
     """The agent `weather` with its HTTP tool, served on 127.0.0.1."""
     with serving(make_config(tools=[weather_tool])) as served:
         yield served
+
+
+def wait_for_requests_counted(runtime: Runtime, count: int, status: str = "200") -> float:
+    """The agent's request count once it reaches `count`: it is counted after the answer."""
+    deadline = time.monotonic() + SERVER_WAIT_SECONDS
+    while (seen := runtime.metrics.value("agent_requests_total", {"status": status})) < count:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    return seen
