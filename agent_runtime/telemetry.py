@@ -175,22 +175,7 @@ class Metrics:
     ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
-        provider = (
-            meter_provider if meter_provider is not None else otel_metrics.get_meter_provider()
-        )
-        meter = provider.get_meter(TRACER_NAME)
-        self.gen_ai_token_usage = meter.create_histogram(
-            TOKEN_USAGE_METRIC,
-            unit="{token}",
-            description="Number of input and output tokens used.",
-            explicit_bucket_boundaries_advisory=list(TOKEN_USAGE_BUCKETS),
-        )
-        self.gen_ai_operation_duration = meter.create_histogram(
-            OPERATION_DURATION_METRIC,
-            unit="s",
-            description="GenAI operation duration.",
-            explicit_bucket_boundaries_advisory=list(OPERATION_DURATION_BUCKETS),
-        )
+        self._genai_histograms(meter_provider)
         self.requests = Counter(
             "agent_requests",
             "Requests that ran the agent (chat completions, Responses, A2A), by HTTP status.",
@@ -253,6 +238,25 @@ class Metrics:
             "Tokens counted against the agent's budgets in its conversation store.",
             ["agent"],
             registry=r,
+        )
+
+    def _genai_histograms(self, meter_provider: otel_metrics.MeterProvider | None) -> None:
+        """The OTel GenAI client metrics the semantic conventions define, beside Prometheus'."""
+        provider = (
+            meter_provider if meter_provider is not None else otel_metrics.get_meter_provider()
+        )
+        meter = provider.get_meter(TRACER_NAME)
+        self.gen_ai_token_usage = meter.create_histogram(
+            TOKEN_USAGE_METRIC,
+            unit="{token}",
+            description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=list(TOKEN_USAGE_BUCKETS),
+        )
+        self.gen_ai_operation_duration = meter.create_histogram(
+            OPERATION_DURATION_METRIC,
+            unit="s",
+            description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=list(OPERATION_DURATION_BUCKETS),
         )
 
     def value(self, name: str, labels: dict[str, str] | None = None) -> float:
