@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--log-format",
         choices=LOG_FORMATS,
-        default="json",
+        default="text",
         help="json: one object per line, the runtime's fields; text: for reading in a terminal",
     )
     run.add_argument("--verbose", action="store_true", help="log more")

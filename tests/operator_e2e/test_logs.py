@@ -52,11 +52,17 @@ def test_verbose_logs_every_watched_event_too(operator: OperatorProcess, agents:
         assert line in log
 
 
-def test_by_default_every_line_is_one_json_object_with_the_runtimes_fields(
-    quiet_operator: OperatorProcess, agents: Agents
+def test_log_format_json_writes_one_object_per_line_with_the_runtimes_fields(
+    cluster: EmulatorServer, k8s_kubeconfig: Path, tmp_path: Path, agents: Agents
 ) -> None:
-    create_one(quiet_operator, agents)
-    lines = [json.loads(line) for line in quiet_operator.log.splitlines() if line.strip()]
+    process = OperatorProcess(
+        k8s_kubeconfig, tmp_path / "operator.log", verbose=False, args=("--log-format", "json")
+    ).start()
+    try:
+        create_one(process, agents)
+    finally:
+        process.stop()
+    lines = [json.loads(line) for line in process.log.splitlines() if line.strip()]
     assert lines
     for line in lines:
         assert {"time", "level", "logger", "message"} <= line.keys()
